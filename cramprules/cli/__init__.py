@@ -1,0 +1,216 @@
+"""The ``cramprules`` command line.
+
+Commands live in their own modules and are imported only when run, so
+``cramprules --version`` and ``--help`` start without loading the parser or
+any plugin.
+
+Exit codes (stable):
+
+    0  success
+    1  findings: failed checks or tests, files that need formatting
+    2  usage or input error: a bad option, an unknown or invalid fact
+    3  ruleset error: syntax or semantic errors in a .cramp file
+    4  plugin error: a plugin failed or misbehaved
+   70  internal error: a bug in cramprules (please report it)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any as AnyType
+
+import click
+
+from cramprules._version import __version__
+
+__all__ = ["EXIT_CODES", "App", "cli", "main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_RULESET, EXIT_PLUGIN, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_FINDINGS: "findings: failed checks or tests, files that need formatting",
+    EXIT_USAGE: "usage or input error: a bad option, an unknown or invalid fact",
+    EXIT_RULESET: "ruleset error: syntax or semantic errors in a .cramp file",
+    EXIT_PLUGIN: "plugin error: a plugin failed or misbehaved",
+    EXIT_INTERNAL: "internal error: a bug in cramprules",
+}
+
+COMMANDS = {
+    "eval": ("cramprules.cli.eval", "Evaluate facts against a ruleset and print the report."),
+    "ask": ("cramprules.cli.ask", "A consultation: asks only the questions that matter."),
+    "explain": ("cramprules.cli.explain", "Explain how each outcome was reached, and why not."),
+    "check": ("cramprules.cli.check", "Parse and analyse rulesets; report every finding."),
+    "fmt": ("cramprules.cli.fmt", "Format .cramp files in the one canonical layout."),
+    "test": ("cramprules.cli.test", "Run the examples in rulesets, with rule coverage."),
+    "graph": ("cramprules.cli.graph", "Draw facts -> rules -> outcomes as dot, mermaid or svg."),
+    "batch": ("cramprules.cli.batch", "Evaluate many records from a file, in parallel."),
+    "plugins": ("cramprules.cli.plugins", "List the loaded plugins: where from, which hooks."),
+}
+
+
+class App:
+    """What every command shares: the engine, built on first use from the options."""
+
+    def __init__(
+        self,
+        *,
+        plugin_args: Sequence[str] = (),
+        autoload: bool | None = None,
+        debug: bool = False,
+        engine: AnyType = None,
+    ) -> None:
+        self.plugin_args = tuple(plugin_args)
+        self.autoload = autoload
+        self.debug = debug
+        self._engine = engine
+
+    @property
+    def engine(self) -> AnyType:
+        if self._engine is None:
+            from cramprules.engine import Engine
+
+            disabled = [a[3:] for a in self.plugin_args if a.startswith("no:")]
+            self._engine = Engine(autoload=self.autoload, disable=disabled)
+        return self._engine
+
+    def load_ruleset(self, ruleset: str | None, *, include_testing: bool = False) -> AnyType:
+        if ruleset is None:
+            return self.engine.default_ruleset(include_testing=include_testing)
+        return self.engine.load_ruleset(ruleset, include_testing=include_testing)
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they are run or asked for help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _) in COMMANDS.items() if _exists(module)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS or not _exists(COMMANDS[name][0]):
+            return None
+        module = importlib.import_module(COMMANDS[name][0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (module, help_) in COMMANDS.items() if _exists(module)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _plugin_option(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        if not item.startswith("no:") or len(item) == 3:
+            raise click.BadParameter(f"expected 'no:NAME' to disable a plugin, got '{item}'")
+    return value
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: "
+    + "; ".join(f"{code} {text.split(':')[0]}" for code, text in EXIT_CODES.items())
+    + ". See `cramprules COMMAND --help` for examples.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="cramprules")
+@click.option(
+    "-p",
+    "plugin_args",
+    multiple=True,
+    metavar="no:NAME",
+    callback=_plugin_option,
+    help="Disable the plugin NAME (built-in or installed). Repeatable.",
+)
+@click.option(
+    "--disable-plugin-autoload",
+    is_flag=True,
+    default=None,
+    help="Load no installed plugins (also: CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD=1).",
+)
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.pass_context
+def cli(ctx: click.Context, plugin_args: tuple[str, ...], disable_plugin_autoload: bool | None, debug: bool) -> None:
+    """cramprules: cited, explainable recommendations from rulesets.
+
+    With no RULESET, commands use the bundled leg-cramps ruleset.
+
+    \b
+    Examples:
+      cramprules eval --fact pain=9
+      cramprules eval --fact constipation --fact long_term --format json
+      cramprules ask
+    """
+    if ctx.obj is None:
+        ctx.obj = App(
+            plugin_args=plugin_args,
+            autoload=False if disable_plugin_autoload else None,
+            debug=debug,
+        )
+
+
+def report_error(exc: BaseException, debug: bool) -> int:
+    """Print a cramprules error to stderr as one clear message; the exit code."""
+    from cramprules.exceptions import CramprulesError, FactError, PluginError, RulesetError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if isinstance(exc, RulesetError):
+        click.echo(str(exc), err=True)
+        return EXIT_RULESET
+    if isinstance(exc, FactError):
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
+    if isinstance(exc, PluginError):
+        click.echo(f"plugin error: {exc}", err=True)
+        return EXIT_PLUGIN
+    if isinstance(exc, CramprulesError):
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in cramprules; run again with --debug and report the traceback.",
+        err=True,
+    )
+    return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns (and exits with) the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="cramprules", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (`cramprules eval | head`): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    except Exception as exc:
+        code = report_error(exc, debug)
+    else:
+        code = 0
+    if argv is None:
+        sys.exit(code)
+    return code

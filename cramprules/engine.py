@@ -1,0 +1,342 @@
+"""The :class:`Engine`: plugins, named rulesets, formats and loaders, bound together.
+
+An application that embeds cramprules makes its own engine
+(``Engine(plugins=[...], autoload=False)``) and gets an isolated world.  The
+module-level functions of :mod:`cramprules` use a default engine made on first
+use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any as AnyType
+
+import pluggy
+
+from cramprules import plugins as _plugins
+from cramprules._resources import data_dir
+from cramprules._version import __version__
+from cramprules.checker import SourceText, check
+from cramprules.exceptions import CramprulesError, FactError, PluginError
+from cramprules.names import closest
+from cramprules.report import Report
+from cramprules.ruleset import Ruleset, build_ruleset
+
+__all__ = ["DEFAULT_RULESET", "Engine"]
+
+DEFAULT_RULESET = "leg_cramps"
+
+
+class Engine:
+    """Plugins and the rulesets, formats and loaders they provide.
+
+    ``plugins`` are objects or modules with :data:`cramprules.hookimpl`
+    functions.  ``autoload`` loads installed plugins from entry points
+    (default: yes, unless ``CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD`` is set);
+    ``disable`` names plugins to leave out, as ``-p no:NAME`` does.
+    Thread-safe: the caches fill under a lock and rulesets are immutable.
+    """
+
+    def __init__(
+        self,
+        plugins: Iterable[object] = (),
+        *,
+        autoload: bool | None = None,
+        disable: Iterable[str] = (),
+    ) -> None:
+        self._extra = tuple(plugins)
+        self._autoload = (not _plugins.autoload_disabled()) if autoload is None else autoload
+        self._disable = tuple(disable)
+        self._lock = threading.RLock()
+        self._pm: pluggy.PluginManager | None = None
+        self._cache: dict[str, AnyType] = {}
+        self._rulesets: dict[tuple[str, bool], Ruleset] = {}
+
+    def __repr__(self) -> str:
+        return f"<Engine autoload={self._autoload} disable={list(self._disable)}>"
+
+    # ------------------------------------------------------------ plugins
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The engine's own pluggy manager, made on first use."""
+        with self._lock:
+            if self._pm is None:
+                self._pm = _plugins.make_plugin_manager(
+                    self._extra, autoload=self._autoload, disabled=self._disable
+                )
+            return self._pm
+
+    def plugins(self) -> list[_plugins.PluginInfo]:
+        """Every loaded plugin with its distribution, version and hooks."""
+        return _plugins.list_plugins(self.plugin_manager)
+
+    def _collected(self, hook: str, what: str, check_entry: Callable[[str, object], str | None]) -> dict[str, tuple[AnyType, str]]:
+        with self._lock:
+            if hook not in self._cache:
+                self._cache[hook] = _plugins.collect(self.plugin_manager, hook, what=what, check=check_entry)
+            return self._cache[hook]  # type: ignore[no-any-return]
+
+    def functions(self) -> dict[str, tuple[Callable[..., object], str]]:
+        """Functions callable in conditions: name -> (callable, plugin)."""
+        return self._collected("cramprules_functions", "function", _plugins.identifier_check)
+
+    def formats(self) -> dict[str, Callable[..., str]]:
+        """Output formats by name."""
+        found = self._collected("cramprules_formats", "format", _plugins.callable_check)
+        return {name: fn for name, (fn, _) in sorted(found.items())}
+
+    def loaders(self) -> dict[str, Callable[[str], Sequence[Mapping[str, object]]]]:
+        """Fact loaders by file suffix (without the dot)."""
+        found = self._collected("cramprules_loaders", "loader", _plugins.callable_check)
+        return {name.lstrip(".").lower(): fn for name, (fn, _) in sorted(found.items())}
+
+    def ruleset_names(self) -> list[str]:
+        """The names of every ruleset the plugins offer."""
+        found = self._collected("cramprules_rulesets", "ruleset", _plugins.ruleset_check)
+        return sorted(found)
+
+    # ------------------------------------------------------------ rulesets
+
+    def _named_source(self, name: str) -> SourceText:
+        found = self._collected("cramprules_rulesets", "ruleset", _plugins.ruleset_check)
+        if name not in found:
+            raise KeyError(name, list(found))
+        thing, plugin = found[name]
+        if isinstance(thing, Path):
+            try:
+                text = thing.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise PluginError(
+                    f"plugin '{plugin}' offers ruleset '{name}' at {thing}, which cannot be read: {exc}",
+                    plugin=plugin,
+                ) from exc
+            return SourceText(text, _display(thing), path=thing, root=thing.parent)
+        return SourceText(str(thing), f"<plugin {plugin}: {name}>")
+
+    def _fragments(self, name: str) -> list[SourceText]:
+        pm = self.plugin_manager
+        out = []
+        for impl in reversed(pm.hook.cramprules_extend.get_hookimpls()):
+            result = _plugins._call(impl, "cramprules_extend", {"ruleset": name})
+            if result is None:
+                continue
+            if isinstance(result, (str, Path)) or not isinstance(result, Sequence):
+                raise PluginError(
+                    f"plugin '{impl.plugin_name}' returned {type(result).__name__} from "
+                    "cramprules_extend; it must return a list of DSL texts or Paths",
+                    plugin=impl.plugin_name,
+                )
+            for i, fragment in enumerate(result):
+                if isinstance(fragment, Path):
+                    try:
+                        text = fragment.read_text(encoding="utf-8")
+                    except OSError as exc:
+                        raise PluginError(
+                            f"plugin '{impl.plugin_name}' extends '{name}' with {fragment}, "
+                            f"which cannot be read: {exc}",
+                            plugin=impl.plugin_name,
+                        ) from exc
+                    origin = f"<plugin {impl.plugin_name}: {fragment.name}>"
+                    out.append(SourceText(text, origin, path=fragment, root=fragment.parent))
+                elif isinstance(fragment, str):
+                    suffix = f" #{i + 1}" if len(result) > 1 else ""
+                    out.append(SourceText(fragment, f"<plugin {impl.plugin_name}{suffix}>"))
+                else:
+                    raise PluginError(
+                        f"plugin '{impl.plugin_name}' extends '{name}' with a "
+                        f"{type(fragment).__name__}; fragments are DSL texts or Paths",
+                        plugin=impl.plugin_name,
+                    )
+        return out
+
+    def _base(self, name: str) -> list[SourceText]:
+        return [self._named_source(name), *self._fragments(name)]
+
+    def _build(self, main: SourceText, *, include_testing: bool) -> Ruleset:
+        functions = self.functions()
+        program = check(
+            main,
+            extensions=self._fragments,
+            resolve_base=self._base,
+            functions=functions,
+            include_testing=include_testing,
+        )
+        return build_ruleset(
+            program,
+            functions={n: functions[n] for n in program.functions},
+            derivers=self._derivers(),
+            report_hooks=self._report_hooks(),
+            engine_version=__version__,
+        )
+
+    def _derivers(self) -> tuple[Callable[..., Mapping[str, object]], ...]:
+        out = []
+        for impl in reversed(self.plugin_manager.hook.cramprules_derive_facts.get_hookimpls()):
+            out.append(_deriver(impl))
+        return tuple(out)
+
+    def _report_hooks(self) -> tuple[Callable[[Report], None], ...]:
+        out = []
+        for impl in reversed(self.plugin_manager.hook.cramprules_report.get_hookimpls()):
+            out.append(_report_hook(impl))
+        return tuple(out)
+
+    def parse_ruleset(
+        self,
+        text: str,
+        origin: str = "<string>",
+        *,
+        base_dir: str | Path | None = None,
+        include_testing: bool = False,
+    ) -> Ruleset:
+        """Check and compile DSL text.  ``base_dir`` lets it ``include`` files."""
+        if not isinstance(text, str):
+            raise TypeError(f"parse_ruleset() takes the DSL text as a str, not {type(text).__name__}")
+        root = Path(base_dir) if base_dir is not None else None
+        path = (root / "__main__.cramp") if root is not None else None
+        return self._build(SourceText(text, origin, path=path, root=root), include_testing=include_testing)
+
+    def load_ruleset(self, path_or_name: str | Path, *, include_testing: bool = False) -> Ruleset:
+        """Load a ruleset from a ``.cramp`` file, or by the name a plugin gives it."""
+        path = Path(path_or_name)
+        if isinstance(path_or_name, Path) or path.suffix == ".cramp" or path.exists():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise CramprulesError(f"{path}: no such ruleset file") from None
+            except IsADirectoryError:
+                raise CramprulesError(f"{path} is a directory; name a .cramp file") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CramprulesError(f"{path}: cannot read the ruleset: {exc}") from None
+            source = SourceText(text, str(path_or_name), path=path.resolve(), root=path.resolve().parent)
+            return self._build(source, include_testing=include_testing)
+        return self.ruleset(str(path_or_name), include_testing=include_testing)
+
+    def ruleset(self, name: str, *, include_testing: bool = False) -> Ruleset:
+        """The named ruleset, with its plugin extensions; built once, then cached."""
+        key = (name, include_testing)
+        with self._lock:
+            if key in self._rulesets:
+                return self._rulesets[key]
+        try:
+            source = self._named_source(name)
+        except KeyError as exc:
+            known = exc.args[1] if len(exc.args) > 1 else []
+            guess = closest(name, known)
+            hint = f"; did you mean '{guess}'?" if guess else (
+                f"; known rulesets: {', '.join(known)}" if known else "; no plugin offers any ruleset"
+            )
+            raise CramprulesError(f"there is no ruleset called '{name}'{hint}") from None
+        ruleset = self._build(source, include_testing=include_testing)
+        with self._lock:
+            return self._rulesets.setdefault(key, ruleset)
+
+    def default_ruleset(self, *, include_testing: bool = False) -> Ruleset:
+        """The bundled leg-cramps ruleset, with every plugin's extensions."""
+        return self.ruleset(DEFAULT_RULESET, include_testing=include_testing)
+
+    # ------------------------------------------------------------ output and input
+
+    def render(self, report: Report, format: str = "text", **options: object) -> str:
+        """Render a report in any registered format (``text``, ``json``, ...)."""
+        found = self._collected("cramprules_formats", "format", _plugins.callable_check)
+        if format not in found:
+            guess = closest(format, found)
+            hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(found))
+            raise CramprulesError(f"unknown output format '{format}'; {hint}")
+        function, plugin = found[format]
+        accepted = {k: v for k, v in options.items() if _plugins.accepts_keyword(function, k)}
+        try:
+            text = function(report, **accepted)
+        except CramprulesError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"format '{format}' of plugin '{plugin}' failed: {type(exc).__name__}: {exc}",
+                plugin=plugin,
+            ) from exc
+        if not isinstance(text, str):
+            raise PluginError(
+                f"format '{format}' of plugin '{plugin}' returned {type(text).__name__}, not text",
+                plugin=plugin,
+            )
+        return text
+
+    def load_facts(self, text: str, format: str) -> list[dict[str, object]]:
+        """Read fact sets from ``text`` in a loader's format (``json``, ``csv``, ...)."""
+        loaders = self.loaders()
+        key = format.lstrip(".").lower()
+        if key not in loaders:
+            guess = closest(key, loaders)
+            hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(loaders))
+            raise FactError(f"no loader reads '{format}' files; {hint}", fact="")
+        try:
+            records = loaders[key](text)
+        except CramprulesError:
+            raise
+        except Exception as exc:
+            raise FactError(f"cannot read the {key} facts: {type(exc).__name__}: {exc}", fact="") from exc
+        out = []
+        for i, record in enumerate(records):
+            if not isinstance(record, Mapping):
+                raise FactError(
+                    f"record {i} of the {key} input is a {type(record).__name__}, not a set of facts",
+                    fact="",
+                )
+            out.append(dict(record))
+        return out
+
+    def load_facts_file(self, path: str | Path) -> list[dict[str, object]]:
+        """Read fact sets from a file, choosing the loader by its suffix."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
+        return self.load_facts(text, path.suffix or "json")
+
+
+def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
+    def derive(facts: Mapping[str, object], ruleset: Ruleset) -> Mapping[str, object]:
+        result = _plugins._call(impl, "cramprules_derive_facts", {"facts": facts, "ruleset": ruleset})
+        if result is None:
+            return {}
+        if not isinstance(result, Mapping):
+            raise PluginError(
+                f"plugin '{impl.plugin_name}' returned {type(result).__name__} from "
+                "cramprules_derive_facts; it must return a mapping of facts or None",
+                plugin=impl.plugin_name,
+            )
+        unknown = [k for k in result if k not in ruleset.facts]
+        if unknown:
+            raise PluginError(
+                f"plugin '{impl.plugin_name}' derived {', '.join(map(repr, unknown))}, "
+                f"which ruleset '{ruleset.name}' does not declare",
+                plugin=impl.plugin_name,
+            )
+        return result
+
+    return derive
+
+
+def _report_hook(impl: pluggy.HookImpl) -> Callable[[Report], None]:
+    def hook(report: Report) -> None:
+        _plugins._call(impl, "cramprules_report", {"report": report})
+
+    return hook
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def bundled_rulesets() -> dict[str, Path]:
+    """The rulesets shipped inside the package: one per top-level .cramp file."""
+    directory = data_dir("rulesets")
+    return {p.stem: p for p in sorted(directory.glob("*.cramp"))}

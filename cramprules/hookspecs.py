@@ -1,0 +1,98 @@
+"""The hooks a cramprules plugin can implement.
+
+A plugin is any object or module with functions decorated by
+:data:`cramprules.hookimpl` whose names match these specifications.  Installed
+plugins are found through the ``cramprules`` entry-point group; the built-in
+formats, loaders and the bundled ruleset are plugins too, registered through
+these same hooks.  A hook implementation may accept fewer arguments than the
+specification lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from cramprules.report import Report
+    from cramprules.ruleset import Ruleset
+
+__all__ = [
+    "cramprules_derive_facts",
+    "cramprules_extend",
+    "cramprules_formats",
+    "cramprules_functions",
+    "cramprules_loaders",
+    "cramprules_report",
+    "cramprules_rulesets",
+    "hookimpl",
+    "hookspec",
+]
+
+hookspec = pluggy.HookspecMarker("cramprules")
+hookimpl = pluggy.HookimplMarker("cramprules")
+
+
+@hookspec
+def cramprules_rulesets() -> Mapping[str, str | Path]:
+    """Offer named rulesets: ``{name: DSL text or path to a .cramp file}``.
+
+    A path's ``include`` statements resolve inside the path's directory.
+    Two plugins offering the same name is an error naming both.
+    """
+
+
+@hookspec
+def cramprules_extend(ruleset: str) -> Sequence[str | Path] | None:
+    """Add to the ruleset called ``ruleset`` when it is loaded.
+
+    Return DSL fragments (text, or paths to ``.cramp`` files) declaring facts,
+    options, causes, sources and rules.  They are checked with the ruleset, and
+    their errors name the plugin.  Return ``None`` or ``[]`` for other rulesets.
+    """
+
+
+@hookspec
+def cramprules_functions() -> Mapping[str, Callable[..., object]]:
+    """Offer functions that conditions can call: ``{name: callable}``.
+
+    Arguments and results are bool, number, text, or ``None`` for unknown.  A
+    function used as a test returns a bool; one compared with a number returns
+    a number.  Unknown function names are reported when a ruleset is loaded.
+    """
+
+
+@hookspec
+def cramprules_derive_facts(
+    facts: Mapping[str, object], ruleset: Ruleset
+) -> Mapping[str, object] | None:
+    """Compute facts from the input before evaluation, or return ``None``.
+
+    ``facts`` is the input as given (read-only).  The derived facts must be
+    declared in the ruleset; a value given in the input is never replaced.
+    """
+
+
+@hookspec
+def cramprules_formats() -> Mapping[str, Callable[..., str]]:
+    """Offer output formats: ``{name: callable(report) -> str}``.
+
+    A format may accept keyword options; ``audience`` (``"patient"`` or
+    ``"clinician"``) is passed to those that accept it.
+    """
+
+
+@hookspec
+def cramprules_loaders() -> Mapping[str, Callable[[str], Sequence[Mapping[str, object]]]]:
+    """Offer input formats for facts: ``{suffix: callable(text) -> [facts, ...]}``.
+
+    ``suffix`` is a file suffix without the dot, such as ``"json"``.
+    """
+
+
+@hookspec
+def cramprules_report(report: Report) -> None:
+    """See every finished report: for audit logs or metrics.  The result is ignored."""

@@ -1,0 +1,410 @@
+"""The syntax tree of a ``.cramp`` file, as frozen attrs values.
+
+The parser builds these; the checker resolves names over them; the formatter
+prints them back.  Every node keeps its :class:`Span` so that any later error
+can point at the source, but spans never take part in equality: a parsed
+tree compares equal to one built by hand.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal, Union
+
+import attrs
+
+__all__ = [
+    "Action",
+    "ActionKind",
+    "All",
+    "Any",
+    "Between",
+    "BoolType",
+    "Call",
+    "CauseDecl",
+    "Claim",
+    "Comment",
+    "ClaimAll",
+    "ClaimAny",
+    "ClaimNot",
+    "Compare",
+    "Condition",
+    "Document",
+    "EnumType",
+    "Example",
+    "Expectation",
+    "ExtendsDecl",
+    "FactDecl",
+    "FactType",
+    "Given",
+    "GroupDecl",
+    "IncludeDecl",
+    "InValues",
+    "Invariant",
+    "IsKnown",
+    "Name",
+    "Not",
+    "Number",
+    "NumberType",
+    "Operand",
+    "OptionDecl",
+    "Rule",
+    "RulesetHeader",
+    "SourceDecl",
+    "Span",
+    "Statement",
+    "Text",
+]
+
+
+@attrs.frozen
+class Span:
+    """Where a node starts and ends in its file (1-based lines and columns)."""
+
+    origin: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.origin}:{self.line}:{self.column}"
+
+
+# ---------------------------------------------------------------- conditions
+
+
+@attrs.frozen
+class Name:
+    """A bare name: a fact, or a cause concluded by another rule."""
+
+    name: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Number:
+    value: float | int
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Text:
+    value: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Call:
+    """A call of a function that a plugin provides."""
+
+    function: str
+    arguments: tuple[Operand, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+Operand = Union[Name, Number, Text, Call]
+
+
+@attrs.frozen
+class Not:
+    operand: Condition
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class All:
+    """``a and b and ...``: true when every operand is."""
+
+    operands: tuple[Condition, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Any:
+    """``a or b or ...``: true when some operand is."""
+
+    operands: tuple[Condition, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Compare:
+    """``left OP right`` with OP one of ``< <= > >= = !=``."""
+
+    left: Operand
+    op: str
+    right: Operand
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Between:
+    """``subject between low and high``, both bounds included."""
+
+    subject: Operand
+    low: Operand
+    high: Operand
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class IsKnown:
+    """``fact is known`` (``known=True``) or ``fact is unknown``."""
+
+    name: Name
+    known: bool
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class InValues:
+    """``fact is v``, ``fact is not v``, ``fact in [v, w]``, ``fact not in [...]``."""
+
+    name: Name
+    values: tuple[str, ...] = attrs.field(converter=tuple)
+    negated: bool = False
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+Condition = Union[Name, Call, Not, All, Any, Compare, Between, IsKnown, InValues]
+
+# ---------------------------------------------------------------- actions
+
+ActionKind = Literal["recommend", "prefer", "avoid", "suspect", "refer"]
+
+
+@attrs.frozen
+class Action:
+    """What a rule concludes: ``prefer citrate over glycinate``, ``refer doctor urgent``."""
+
+    kind: ActionKind
+    target: str
+    over: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    urgent: bool = False
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def __str__(self) -> str:
+        text = f"{self.kind} {self.target}"
+        if self.over:
+            text += " over " + ", ".join(self.over)
+        if self.urgent:
+            text += " urgent"
+        return text
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@attrs.frozen
+class RulesetHeader:
+    name: str
+    title: str | None = None
+    version: str | None = None
+    author: str | None = None
+    reviewed: datetime.date | None = None
+    status: str | None = None
+    evidence: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class SourceDecl:
+    name: str
+    label: str
+    url: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class BoolType:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@attrs.frozen
+class NumberType:
+    low: float | int | None = None
+    high: float | int | None = None
+
+    def __str__(self) -> str:
+        if self.low is None or self.high is None:
+            return "number"
+        return f"number {self.low}..{self.high}"
+
+
+@attrs.frozen
+class EnumType:
+    values: tuple[str, ...] = attrs.field(converter=tuple)
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(self.values)
+
+
+FactType = Union[BoolType, NumberType, EnumType]
+
+
+@attrs.frozen
+class FactDecl:
+    name: str
+    type: FactType
+    question: str | None = None
+    unit: str | None = None
+    derived: bool = False
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class OptionDecl:
+    name: str
+    label: str | None = None
+    group: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class GroupDecl:
+    """A heading that options can be shown under: ``group relief "Relief now"``."""
+
+    name: str
+    label: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class CauseDecl:
+    name: str
+    label: str | None = None
+    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class IncludeDecl:
+    path: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class ExtendsDecl:
+    name: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Rule:
+    """One rule.  ``name`` is ``None`` for an anonymous rule."""
+
+    name: str | None
+    condition: Condition
+    actions: tuple[Action, ...] = attrs.field(converter=tuple)
+    unless: Condition | None = None
+    because: str | None = None
+    detail: str | None = None
+    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    overrides: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    priority: int = 0
+    evidence: str | None = None
+    reviewed: datetime.date | None = None
+    status: str | None = None
+    author: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+# ---------------------------------------------------------------- invariants
+
+
+@attrs.frozen
+class ClaimNot:
+    operand: Claim
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class ClaimAll:
+    operands: tuple[Claim, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class ClaimAny:
+    operands: tuple[Claim, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+Claim = Union[Action, ClaimNot, ClaimAll, ClaimAny]
+
+
+@attrs.frozen
+class Invariant:
+    """A property every input must satisfy: ``if condition then claim``."""
+
+    label: str
+    condition: Condition | None
+    claim: Claim
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+# ---------------------------------------------------------------- examples
+
+
+@attrs.frozen
+class Given:
+    """One input of an example; ``value`` ``None`` means unknown."""
+
+    fact: str
+    value: bool | int | float | str | None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Expectation:
+    """``expect [not] [conditional] ACTION`` or ``expect [not] question FACT``."""
+
+    negated: bool
+    action: Action | None = None
+    conditional: bool = False
+    question: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Example:
+    label: str
+    given: tuple[Given, ...] = attrs.field(converter=tuple)
+    expectations: tuple[Expectation, ...] = attrs.field(converter=tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+Statement = Union[
+    RulesetHeader,
+    SourceDecl,
+    FactDecl,
+    OptionDecl,
+    GroupDecl,
+    CauseDecl,
+    IncludeDecl,
+    ExtendsDecl,
+    Rule,
+    Invariant,
+    Example,
+]
+
+
+@attrs.frozen
+class Comment:
+    """A ``#`` comment, kept so that the formatter can put it back."""
+
+    text: str
+    line: int
+    column: int
+
+
+@attrs.frozen
+class Document:
+    """One parsed file: its statements in order, and its comments."""
+
+    origin: str
+    statements: tuple[Statement, ...] = attrs.field(converter=tuple)
+    comments: tuple[Comment, ...] = attrs.field(default=(), converter=tuple)
+    text: str = attrs.field(default="", eq=False, repr=False)

@@ -1,0 +1,336 @@
+"""Parses ``.cramp`` text into a :class:`~cramprules.nodes.Document`.
+
+Lark never shows through: its errors are translated here, once, into
+:class:`~cramprules.exceptions.RulesetSyntaxError` whose message says what
+was expected in words ("a condition", "'then'"), not token names.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from cramprules import _resources, nodes
+from cramprules.exceptions import Diagnostic, RulesetSyntaxError
+from cramprules.transformer import MAX_NESTING, ToAst, TooDeep
+
+__all__ = ["MAX_SOURCE_CHARS", "parse"]
+
+MAX_SOURCE_CHARS = 4_000_000
+"""The largest ruleset file accepted, in characters: about 50,000 rules."""
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar_dir = _resources.data_dir("grammar")
+    text = (grammar_dir / "cramprules.lark").read_text(encoding="utf-8")
+    return Lark(
+        text,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+def parse(text: str, origin: str = "<string>") -> nodes.Document:
+    """Parse one file.  Raises RulesetSyntaxError with every problem found."""
+    if len(text) > MAX_SOURCE_CHARS:
+        raise RulesetSyntaxError(
+            Diagnostic(
+                "too-large",
+                "error",
+                f"this ruleset has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}",
+                origin,
+                hint="split it into several files joined with 'include'",
+            )
+        )
+    lines = text.splitlines()
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise RulesetSyntaxError(_translate(exc, text, lines, origin)) from None
+    builder = ToAst(origin)
+    try:
+        statements = builder.transform(tree)
+    except TooDeep as deep:
+        raise RulesetSyntaxError(
+            Diagnostic(
+                "too-deep",
+                "error",
+                f"this condition nests more than {MAX_NESTING} levels deep",
+                origin,
+                deep.line,
+                deep.column,
+                hint="split it into smaller rules, or name a part of it as a cause",
+                source_line=_line(lines, deep.line),
+            )
+        ) from None
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, TooDeep):
+            deep = exc.orig_exc
+            raise RulesetSyntaxError(
+                Diagnostic(
+                    "too-deep",
+                    "error",
+                    f"this condition nests more than {MAX_NESTING} levels deep",
+                    origin,
+                    deep.line,
+                    deep.column,
+                    hint="split it into smaller rules, or name a part of it as a cause",
+                    source_line=_line(lines, deep.line),
+                )
+            ) from None
+        raise
+    if builder.problems:
+        raise RulesetSyntaxError(
+            [attach_line(d, lines) for d in builder.problems]
+        )
+    return nodes.Document(origin, tuple(statements), tuple(comments(text)), text=text)
+
+
+# A string (skipped) or a comment: a '#' outside a string, to the end of the line.
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
+
+
+def comments(text: str) -> list[nodes.Comment]:
+    """Every comment of a file, for the formatter to put back in place."""
+    found = []
+    for match in _STRING_OR_COMMENT.finditer(text):
+        if match.group(1) is None:
+            continue
+        start = match.start(1)
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        found.append(nodes.Comment(match.group(1), line, column))
+    return found
+
+
+def attach_line(diagnostic: Diagnostic, lines: list[str]) -> Diagnostic:
+    """The same diagnostic, with the text of its line for the caret display."""
+    if diagnostic.line is None or diagnostic.source_line is not None:
+        return diagnostic
+    import attrs
+
+    return attrs.evolve(diagnostic, source_line=_line(lines, diagnostic.line))
+
+
+def _line(lines: list[str], number: int | None) -> str | None:
+    if number is None or not 1 <= number <= len(lines):
+        return None
+    return lines[number - 1]
+
+
+# ---------------------------------------------------------------- error words
+
+_STATEMENT_KEYWORDS = (
+    "ruleset", "source", "fact", "option", "cause", "include", "extends",
+    "rule", "if", "invariant", "example",
+)  # fmt: skip
+_ACTION_KEYWORDS = ("recommend", "prefer", "avoid", "suspect", "refer")
+_CLAUSE_KEYWORDS = (
+    "unless", "because", "detail", "cite", "overrides", "priority",
+    "evidence", "reviewed", "status", "author",
+)  # fmt: skip
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a quoted text ("...")',
+    "NUMBER": "a number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "COMPARATOR": "a comparison (<, <=, >, >=, =, !=)",
+    "$END": "the end of the file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    pattern = _literal(name)
+    return f"'{pattern}'" if pattern is not None else name.lower()
+
+
+@functools.cache
+def _literals() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for terminal in _parser().terminals:
+        if terminal.pattern.type == "str":
+            out[terminal.name] = terminal.pattern.value
+    return out
+
+
+def _literal(name: str) -> str | None:
+    return _literals().get(name)
+
+
+def _describe_expected(expected: Iterable[str]) -> str:
+    """Token names in words, grouped: "a condition", "an action", "'then'"."""
+    names = set(expected)
+    literal = {n: w for n in names if (w := _literal(n)) is not None}
+    words = set(literal.values())
+    phrases: list[str] = []
+
+    def take(group: Iterable[str]) -> None:
+        for w in group:
+            words.discard(w)
+
+    condition_start = "NAME" in names and "not" in words and "(" in words
+    if condition_start:
+        phrases.append("a condition (a fact, 'not' or '(')")
+        take({"not", "("})
+        names -= {"NAME", "NUMBER"}
+    if {"and", "or"} <= words:
+        # After a complete condition: the ways to go on matter, not the
+        # comparison operators that could also follow a bare name.
+        joins = ["'and'", "'or'"]
+        if "then" in words:
+            joins.append("'then'")
+        phrases.extend(joins)
+        take({"and", "or", "then", "(", "not", "is", "in", "between"})
+        names.discard("COMPARATOR")
+    if {"recommend", "prefer", "avoid"} <= words:
+        phrases.append("an action (recommend, prefer, avoid, suspect or refer)")
+        take(_ACTION_KEYWORDS)
+    if {"unless", "because", "cite"} <= words:
+        phrases.append("a clause (unless, because, cite, priority, ...)")
+        take(_CLAUSE_KEYWORDS)
+    if {"if", "rule", "fact"} <= words:
+        phrases.append("a new statement (rule, if, fact, option, ...)")
+        take(_STATEMENT_KEYWORDS)
+        take(("version", "author", "reviewed", "status", "evidence"))
+        names.discard("$END")
+    for name in sorted(n for n in names if n not in literal):
+        phrases.append(_describe_terminal(name))
+    phrases.extend(f"'{w}'" for w in sorted(words))
+    if not phrases:
+        return "something else"
+    if len(phrases) > 6:
+        phrases = phrases[:6]
+    if len(phrases) == 1:
+        return phrases[0]
+    return ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """The keywords that can never be names (the grammar's NAME says which)."""
+    pattern = _parser().get_terminal("NAME").pattern.value
+    match = re.search(r"\(\?:([a-z|]+)\)", pattern)
+    return frozenset(match.group(1).split("|")) if match else frozenset()
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    if token.type == "NAME":
+        return f"the name '{token}'"
+    if token.type == "STRING":
+        return f"the text {token}"
+    if token.type == "NUMBER":
+        return f"the number {token}"
+    return f"'{token}'"
+
+
+def _previous_word(text: str, pos: int) -> str | None:
+    """The token just before ``pos``, for messages such as "after 'and'"."""
+    before = text[:pos].rstrip()
+    match = re.search(r'([A-Za-z_][A-Za-z0-9_]*|"[^"\n]*"|[^\sA-Za-z0-9_"]+)$', before)
+    return match.group(1) if match else None
+
+
+_SYMBOL_HINTS = {
+    "&": "write 'and' to join conditions",
+    "|": "write 'or' to join conditions",
+    "!": "write 'not' to negate a condition, and '!=' for 'not equal'",
+    "'": "texts are written in double quotes: \"like this\"",
+    "{": "rules use ':' and keywords, not braces",
+    "}": "rules use ':' and keywords, not braces",
+    ";": "';' only separates the parts of an example",
+}
+
+
+def _translate(exc: UnexpectedInput, text: str, lines: list[str], origin: str) -> Diagnostic:
+    line = getattr(exc, "line", None) or None
+    column = getattr(exc, "column", None) or None
+    hint: str | None = None
+    end_column: int | None = None
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if char == '"':
+            message = "this text has no closing quote"
+            hint = 'end the text with " on the same line'
+        else:
+            message = f"'{char}' cannot appear here"
+            hint = _SYMBOL_HINTS.get(char)
+            allowed = exc.allowed or set()
+            if hint is None and allowed:
+                hint = f"expected {_describe_expected(allowed)}"
+    elif isinstance(exc, UnexpectedToken):
+        token = exc.token
+        try:
+            expected = set(exc.interactive_parser.accepts())
+        except Exception:  # noqa: BLE001 - fall back to lark's wider guess
+            expected = set(exc.expected or ())
+        if token.type == "$END":
+            line, column = _end_position(text)
+        else:
+            end_column = token.end_column
+        previous = _previous_word(text, token.start_pos if token.start_pos is not None else len(text))
+        message = f"expected {_describe_expected(expected)}"
+        if previous:
+            message += f" after '{previous}'"
+        message += f", but found {_describe_token(token)}"
+        hint = _hint_for(token, expected, previous)
+    elif isinstance(exc, UnexpectedEOF):
+        line, column = _end_position(text)
+        message = f"the file ends too early; expected {_describe_expected(exc.expected)}"
+    else:  # pragma: no cover - lark has no other kinds today
+        message = str(exc).splitlines()[0]
+    return Diagnostic(
+        "syntax",
+        "error",
+        message,
+        origin,
+        line,
+        column,
+        end_column=end_column,
+        hint=hint,
+        source_line=_line(lines, line),
+    )
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    column = len(stripped) - (stripped.rfind("\n") + 1) + 1
+    return line, column
+
+
+def _hint_for(token: Token, expected: set[str], previous: str | None) -> str | None:
+    words = {w for w in (_literal(n) for n in expected) if w is not None}
+    value = str(token)
+    if token.type == "NAME" and value.lower() in (*_STATEMENT_KEYWORDS, *_ACTION_KEYWORDS, *_CLAUSE_KEYWORDS, "then", "and", "or", "not"):
+        if value != value.lower():
+            return f"keywords are written in lower case: '{value.lower()}'"
+    if previous in ("and", "or", "not", "if", "unless", "(") and token.type != "NAME":
+        return f"a condition is missing between '{previous}' and '{value}'"
+    if "NAME" in expected and token.type != "NAME" and value in reserved_words():
+        return f"'{value}' is a keyword and cannot be used as a name; choose another, such as '{value}_'"
+    if "then" in words and token.type == "NAME":
+        return "join conditions with 'and' or 'or', and start the actions with 'then'"
+    if ":" in words and previous is not None and token.type != "$END":
+        return "a named rule reads 'rule NAME:' followed by 'if ... then ...'"
+    if "then" in words and value in _ACTION_KEYWORDS:
+        return f"put 'then' before '{value}'"
+    if words & set(_ACTION_KEYWORDS) and token.type == "NAME":
+        return f"say what to do with '{value}': recommend, prefer, avoid, suspect or refer"
+    if value in ("&&", "and") and "NAME" in expected:
+        return None
+    if token.type == "$END":
+        return "the last statement is not finished"
+    return None

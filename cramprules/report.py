@@ -1,0 +1,607 @@
+"""The report of one evaluation, built lazily from the compact outcome.
+
+``Ruleset.evaluate`` returns a :class:`Report` holding only the fact values
+and one state per rule.  Recommendations, causes, referrals, questions and
+the trace are computed the first time they are read, so code that needs only
+the decision never pays for the explanation.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any as AnyType, Literal
+
+import attrs
+
+from cramprules import evaluator
+from cramprules.compiler import CONDITIONAL, FIRED, OUTCOMES, PENDING
+from cramprules.evaluator import Env, describe_value, explain, render_condition, resolve
+
+if TYPE_CHECKING:
+    from cramprules.ruleset import Ruleset
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Cause",
+    "FactChange",
+    "Question",
+    "Recommendation",
+    "Referral",
+    "Report",
+    "Source",
+    "TraceEntry",
+    "WhatIf",
+]
+
+SCHEMA_VERSION = "1.0"
+"""Version of the ``to_dict()`` layout; see ``cramprules/schema/report.schema.json``."""
+
+Status = Literal["fired", "conditional"]
+Outcome = Literal["fired", "not_matched", "pending", "defeated", "overridden"]
+
+
+@attrs.frozen
+class Source:
+    """A cited source: its short name, what it is, and where to find it."""
+
+    name: str
+    label: str
+    url: str | None = None
+
+
+@attrs.frozen
+class Recommendation:
+    """Advice about one option: recommend, prefer or avoid it, and why."""
+
+    action: Literal["recommend", "prefer", "avoid"]
+    option: str
+    label: str
+    rule: str
+    because: str | None
+    detail: str | None
+    sources: tuple[Source, ...]
+    status: Status
+    caveat: str | None = None
+    over: tuple[str, ...] = ()
+    evidence: str | None = None
+    group: str | None = None
+    line: int | None = None
+
+
+@attrs.frozen
+class Cause:
+    """A suspected cause, with the facts that point to it."""
+
+    name: str
+    label: str
+    rule: str
+    evidence: tuple[str, ...]
+    sources: tuple[Source, ...]
+    status: Status = "fired"
+    caveat: str | None = None
+    because: str | None = None
+
+
+@attrs.frozen
+class Referral:
+    """Who to see, and whether it is urgent.  Urgent referrals come first."""
+
+    to: str
+    urgent: bool
+    because: str | None
+    rule: str
+    sources: tuple[Source, ...]
+    detail: str | None = None
+    status: Status = "fired"
+    caveat: str | None = None
+
+
+@attrs.frozen
+class Question:
+    """An unknown fact whose answer would change the outcome."""
+
+    fact: str
+    prompt: str
+    type: str
+    affects: tuple[str, ...]
+    values: tuple[str, ...] = ()
+    low: float | int | None = None
+    high: float | int | None = None
+    unit: str | None = None
+
+
+@attrs.frozen
+class TraceEntry:
+    """What happened to one rule, and why, with its place in the source."""
+
+    rule: str
+    outcome: Outcome
+    reason: str
+    line: int | None
+    origin: str | None = None
+    conditional: bool = False
+
+
+@attrs.frozen
+class FactChange:
+    fact: str
+    before: AnyType
+    after: AnyType
+
+    def __str__(self) -> str:
+        return f"{self.fact}: {describe_value(self.before)} -> {describe_value(self.after)}"
+
+
+@attrs.frozen
+class WhatIf:
+    """A smallest set of fact changes that flips the outcome for a name."""
+
+    changes: tuple[FactChange, ...]
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{', '.join(map(str, self.changes))}: {self.before} -> {self.after}"
+
+
+def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env) -> str | None:
+    """Why a conditional outcome is only conditional, in words."""
+    if states[rule_index] != CONDITIONAL:
+        return None
+    program = ruleset.program
+    rule = program.rules[rule_index]
+    parts = []
+    if rule.unless is not None and evaluator.interpret(rule.unless, env) is None:
+        parts.append(f"unless {render_condition(rule.unless)}")
+    for other_index, other in enumerate(program.rules):
+        if rule.name in other.overrides and states[other_index] in (CONDITIONAL, PENDING):
+            parts.append(f"unless rule '{other.name}' applies")
+    return "; ".join(parts) if parts else None
+
+
+@attrs.frozen(cache_hash=False)
+class Report:
+    """The outcome of evaluating one set of facts.  Immutable; safe to share."""
+
+    ruleset: Ruleset = attrs.field(repr=False)
+    values: tuple[AnyType, ...] = attrs.field(repr=False)
+    states: tuple[int, ...] = attrs.field(repr=False)
+
+    # ------------------------------------------------------------ basics
+
+    @functools.cached_property
+    def facts(self) -> dict[str, AnyType]:
+        """The known input facts, after coercion (unknown ones are left out)."""
+        return {
+            name: value
+            for name, value in zip(self.ruleset.program.facts, self.values)
+            if value is not None
+        }
+
+    @functools.cached_property
+    def _env(self) -> Env:
+        program = self.ruleset.program
+        facts = dict(zip(program.facts, self.values))
+        causes = evaluator.cause_values(program, self.states)
+        return Env(facts, causes, self.ruleset.interpreter_functions)
+
+    @functools.cached_property
+    def _resolution(self) -> evaluator.Resolution:
+        return resolve(self.ruleset.claims, self.states)
+
+    def _sources(self, names: tuple[str, ...]) -> tuple[Source, ...]:
+        return tuple(self.ruleset.source(n) for n in names)
+
+    # ------------------------------------------------------------ decisions
+
+    @functools.cached_property
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """Standing advice, ranked: priority, then prefer / recommend / avoid."""
+        program = self.ruleset.program
+        claims = self.ruleset.claims
+        out: list[tuple[AnyType, Recommendation]] = []
+        seen: set[tuple[str, str]] = set()
+        for index in self._resolution.shown:
+            claim = claims[index]
+            action = claim.action
+            if action.kind not in ("recommend", "prefer", "avoid"):
+                continue
+            key = (action.kind, action.target)
+            if key in seen:
+                continue
+            seen.add(key)
+            rule = program.rules[claim.rule]
+            state = self.states[claim.rule]
+            option = program.options[action.target]
+            rank = (-rule.priority, evaluator._ACTION_RANK[action.kind], claim.rule, claim.position)
+            out.append(
+                (
+                    rank,
+                    Recommendation(
+                        action=action.kind,  # type: ignore[arg-type]
+                        option=action.target,
+                        label=option.label,
+                        rule=rule.name,
+                        because=rule.because,
+                        detail=rule.detail,
+                        sources=self._sources(rule.sources),
+                        status="conditional" if state == CONDITIONAL else "fired",
+                        caveat=_caveat(self.ruleset, claim.rule, self.states, self._env),
+                        over=action.over,
+                        evidence=rule.evidence,
+                        group=option.group,
+                        line=rule.line,
+                    ),
+                )
+            )
+        out.sort(key=lambda pair: pair[0])
+        return tuple(r for _, r in out)
+
+    @functools.cached_property
+    def referrals(self) -> tuple[Referral, ...]:
+        """Referrals, urgent first, then by priority and source order."""
+        program = self.ruleset.program
+        out: list[tuple[AnyType, Referral]] = []
+        for index in self._resolution.shown:
+            claim = self.ruleset.claims[index]
+            action = claim.action
+            if action.kind != "refer":
+                continue
+            rule = program.rules[claim.rule]
+            state = self.states[claim.rule]
+            out.append(
+                (
+                    (not action.urgent, -rule.priority, claim.rule),
+                    Referral(
+                        to=action.target,
+                        urgent=action.urgent,
+                        because=rule.because,
+                        rule=rule.name,
+                        sources=self._sources(rule.sources),
+                        detail=rule.detail,
+                        status="conditional" if state == CONDITIONAL else "fired",
+                        caveat=_caveat(self.ruleset, claim.rule, self.states, self._env),
+                    ),
+                )
+            )
+        out.sort(key=lambda pair: pair[0])
+        return tuple(r for _, r in out)
+
+    @functools.cached_property
+    def causes(self) -> tuple[Cause, ...]:
+        """Suspected causes, each with the facts that point to it."""
+        program = self.ruleset.program
+        found: dict[str, tuple[AnyType, Cause]] = {}
+        for i, rule in enumerate(program.rules):
+            state = self.states[i]
+            if state > CONDITIONAL:
+                continue
+            for action in rule.actions:
+                if action.kind != "suspect":
+                    continue
+                rank = (state != FIRED, -rule.priority, i)
+                if action.target in found and found[action.target][0] <= rank:
+                    continue
+                _, atoms = explain(rule.condition, self._env)
+                spec = program.causes[action.target]
+                found[action.target] = (
+                    rank,
+                    Cause(
+                        name=action.target,
+                        label=spec.label,
+                        rule=rule.name,
+                        evidence=tuple(dict.fromkeys(str(a) for a in atoms if a.value is True)),
+                        sources=self._sources(tuple(dict.fromkeys((*rule.sources, *spec.sources)))),
+                        status="conditional" if state == CONDITIONAL else "fired",
+                        caveat=_caveat(self.ruleset, i, self.states, self._env),
+                        because=rule.because,
+                    ),
+                )
+        ranked = sorted(found.values(), key=lambda pair: pair[0])
+        return tuple(c for _, c in ranked)
+
+    @property
+    def urgent(self) -> bool:
+        """Whether the report carries an urgent referral."""
+        return any(r.urgent for r in self.referrals)
+
+    # ------------------------------------------------------------ questions
+
+    @functools.cached_property
+    def questions(self) -> tuple[Question, ...]:
+        """Unknown facts whose answer would change what the report says.
+
+        Most decisive first: facts that could raise an urgent referral, then
+        those deciding higher-priority rules, then those deciding more rules.
+        """
+        ruleset = self.ruleset
+        program = ruleset.program
+        base = evaluator.signature(ruleset.claims, self.states, program)
+        ranked: list[tuple[AnyType, Question]] = []
+        for position, (name, spec) in enumerate(program.facts.items()):
+            if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
+                continue
+            affected: set[int] = set()
+            changes_outcome = False
+            for candidate in ruleset.candidates[name]:
+                values = self.values[:position] + (candidate,) + self.values[position + 1 :]
+                states = ruleset.compiled.decide(values)
+                moved = {i for i, (a, b) in enumerate(zip(self.states, states)) if a != b}
+                if not moved:
+                    continue
+                affected |= moved
+                if evaluator.signature(ruleset.claims, states, program) != base:
+                    changes_outcome = True
+            if not changes_outcome:
+                continue
+            rules = [program.rules[i] for i in sorted(affected)]
+            rank = (
+                not any(r.urgent for r in rules),
+                -max(r.priority for r in rules),
+                -len(rules),
+                position,
+            )
+            ranked.append(
+                (
+                    rank,
+                    Question(
+                        fact=name,
+                        prompt=spec.prompt,
+                        type=spec.kind,
+                        affects=tuple(r.name for r in rules),
+                        values=spec.values,
+                        low=spec.low,
+                        high=spec.high,
+                        unit=spec.unit,
+                    ),
+                )
+            )
+        ranked.sort(key=lambda pair: pair[0])
+        return tuple(q for _, q in ranked)
+
+    # ------------------------------------------------------------ trace
+
+    @functools.cached_property
+    def trace(self) -> tuple[TraceEntry, ...]:
+        """Every rule, in source order: what happened to it and why."""
+        program = self.ruleset.program
+        claims = self.ruleset.claims
+        lost_by_rule: dict[int, list[str]] = {}
+        for loser, (winner, why) in self._resolution.lost.items():
+            claim = claims[loser]
+            win = claims[winner]
+            lost_by_rule.setdefault(claim.rule, []).append(
+                f"'{claim.action}' lost to '{win.action}' of rule '{program.rules[win.rule].name}': {why}"
+            )
+        entries = []
+        for i, rule in enumerate(program.rules):
+            state = self.states[i]
+            outcome = OUTCOMES[state]
+            reason = self._reason(i, state)
+            losses = lost_by_rule.get(i)
+            if losses:
+                rule_claims = [c for c in claims if c.rule == i]
+                if len(losses) == len(rule_claims) and not any(
+                    a.kind == "suspect" for a in rule.actions
+                ):
+                    outcome = "overridden"
+                reason += "; " + "; ".join(losses)
+            entries.append(
+                TraceEntry(
+                    rule=rule.name,
+                    outcome=outcome,  # type: ignore[arg-type]
+                    reason=reason,
+                    line=rule.line,
+                    origin=rule.origin,
+                    conditional=state == CONDITIONAL,
+                )
+            )
+        return tuple(entries)
+
+    def _reason(self, index: int, state: int) -> str:
+        program = self.ruleset.program
+        rule = program.rules[index]
+        env = self._env
+        value, atoms = explain(rule.condition, env)
+        tested = ", ".join(str(a) for a in atoms)
+        if state == FIRED:
+            return f"if {tested}"
+        if state == PENDING:
+            unknown = ", ".join(str(a) for a in atoms if a.value is None)
+            return f"undecided: {unknown or tested}"
+        if state == 3:  # not matched
+            return f"not matched: {', '.join(str(a) for a in atoms if a.value is False) or tested}"
+        if state == 4:  # defeated
+            assert rule.unless is not None
+            _, unless_atoms = explain(rule.unless, env)
+            return f"defeated: unless {', '.join(str(a) for a in unless_atoms)}"
+        if state == 5:
+            by = [o.name for o in program.rules if rule.name in o.overrides]
+            return f"overridden by rule {', '.join(repr(b) for b in by)}"
+        caveat = _caveat(self.ruleset, index, self.states, env)
+        return f"if {tested}; conditional: {caveat}"
+
+    def explain_rule(self, name: str) -> TraceEntry:
+        """The trace entry of one rule, by name."""
+        for entry in self.trace:
+            if entry.rule == name:
+                return entry
+        raise KeyError(name)
+
+    # ------------------------------------------------------------ what would change
+
+    def what_would_change(self, name: str, *, max_changes: int = 3, budget: int = 20_000) -> tuple[WhatIf, ...]:
+        """The smallest sets of fact changes that would flip the outcome for ``name``.
+
+        ``name`` is an option, a cause or a referral target.  Returns every
+        alternative of the smallest size found (up to ``max_changes`` facts),
+        or an empty tuple when no change within the budget flips it.
+        """
+        ruleset = self.ruleset
+        program = ruleset.program
+        if name not in program.options and name not in program.causes and name not in ruleset.referral_targets:
+            raise KeyError(
+                f"'{name}' is not an option, cause or referral target of ruleset '{program.name}'"
+            )
+        before = self._outcome_of(name, self.states)
+        relevant = [n for n in program.facts if n in ruleset.used_facts and not program.facts[n].derived]
+        values = dict(zip(program.facts, self.values))
+        positions = {n: i for i, n in enumerate(program.facts)}
+        spent = 0
+        for size in range(1, max_changes + 1):
+            found: list[WhatIf] = []
+            for change in evaluator.changes(relevant, values, ruleset.candidates, size):
+                spent += 1
+                if spent > budget:
+                    return tuple(found)
+                new_values = list(self.values)
+                for fact, value in change:
+                    new_values[positions[fact]] = value
+                states = ruleset.compiled.decide(tuple(new_values))
+                after = self._outcome_of(name, states)
+                if after != before:
+                    found.append(
+                        WhatIf(
+                            tuple(FactChange(f, values[f], v) for f, v in change),
+                            before,
+                            after,
+                        )
+                    )
+            if found:
+                return tuple(found)
+        return ()
+
+    def _outcome_of(self, name: str, states: tuple[int, ...]) -> str:
+        ruleset = self.ruleset
+        claims = ruleset.claims
+        resolution = resolve(claims, states) if states != self.states else self._resolution
+        parts = []
+        for index in resolution.shown:
+            claim = claims[index]
+            if claim.action.target == name:
+                status = " (conditional)" if states[claim.rule] == CONDITIONAL else ""
+                parts.append(f"{claim.action}{status}")
+        if name in ruleset.program.causes:
+            value = evaluator.cause_values(ruleset.program, states)[name]
+            if value is True:
+                parts.append(f"suspect {name}")
+            elif value is None and any(
+                states[i] == CONDITIONAL
+                for i, r in enumerate(ruleset.program.rules)
+                if any(a.kind == "suspect" and a.target == name for a in r.actions)
+            ):
+                parts.append(f"suspect {name} (conditional)")
+        return ", ".join(sorted(set(parts))) or f"nothing about {name}"
+
+    # ------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, AnyType]:
+        """A JSON-ready dict, laid out by the versioned report schema."""
+        ruleset = self.ruleset
+        used_sources: dict[str, Source] = {}
+
+        def sources(items: tuple[Source, ...]) -> list[str]:
+            for source in items:
+                used_sources.setdefault(source.name, source)
+            return [s.name for s in items]
+
+        document: dict[str, AnyType] = {
+            "schema_version": SCHEMA_VERSION,
+            "engine": {"name": "cramprules", "version": ruleset.engine_version},
+            "ruleset": {
+                "name": ruleset.name,
+                "title": ruleset.title,
+                "version": ruleset.version,
+                "sha256": ruleset.sha256,
+            },
+            "facts": {k: v for k, v in self.facts.items()},
+            "referrals": [
+                {
+                    "to": r.to,
+                    "urgent": r.urgent,
+                    "because": r.because,
+                    "detail": r.detail,
+                    "rule": r.rule,
+                    "sources": sources(r.sources),
+                    "status": r.status,
+                    "caveat": r.caveat,
+                }
+                for r in self.referrals
+            ],
+            "causes": [
+                {
+                    "name": c.name,
+                    "label": c.label,
+                    "rule": c.rule,
+                    "evidence": list(c.evidence),
+                    "because": c.because,
+                    "sources": sources(c.sources),
+                    "status": c.status,
+                    "caveat": c.caveat,
+                }
+                for c in self.causes
+            ],
+            "recommendations": [
+                {
+                    "action": r.action,
+                    "option": r.option,
+                    "label": r.label,
+                    "rule": r.rule,
+                    "because": r.because,
+                    "detail": r.detail,
+                    "sources": sources(r.sources),
+                    "status": r.status,
+                    "caveat": r.caveat,
+                    "over": list(r.over),
+                    "evidence": r.evidence,
+                    "group": r.group,
+                }
+                for r in self.recommendations
+            ],
+            "questions": [
+                {
+                    "fact": q.fact,
+                    "prompt": q.prompt,
+                    "type": q.type,
+                    "affects": list(q.affects),
+                    **({"values": list(q.values)} if q.values else {}),
+                    **({"low": q.low, "high": q.high} if q.low is not None and q.high is not None else {}),
+                    **({"unit": q.unit} if q.unit else {}),
+                }
+                for q in self.questions
+            ],
+            "trace": [
+                {
+                    "rule": t.rule,
+                    "outcome": t.outcome,
+                    "conditional": t.conditional,
+                    "reason": t.reason,
+                    "origin": t.origin,
+                    "line": t.line,
+                }
+                for t in self.trace
+            ],
+        }
+        document["sources"] = [
+            {"name": s.name, "label": s.label, "url": s.url}
+            for s in sorted(used_sources.values(), key=lambda s: s.name)
+        ]
+        return document
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text: byte-identical for the same ruleset and facts."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
+
+    def digest(self) -> str:
+        """A short hash of the decision, for audit logs."""
+        return hashlib.sha256(self.to_json(indent=None).encode()).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Report {self.ruleset.name}: {len(self.referrals)} referrals, "
+            f"{len(self.causes)} causes, {len(self.recommendations)} recommendations>"
+        )
+

@@ -1,0 +1,205 @@
+"""The compiled, immutable ruleset that applications evaluate facts against."""
+
+from __future__ import annotations
+
+import hashlib
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any as AnyType
+
+import attrs
+
+from cramprules import evaluator
+from cramprules.checker import names_in
+from cramprules.compiler import Compiled, Functions, compile_program
+from cramprules.exceptions import Diagnostic, FactError
+from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
+from cramprules.report import Report, Source
+
+__all__ = ["Ruleset", "build_ruleset"]
+
+Deriver = Callable[[Mapping[str, object], "Ruleset"], Mapping[str, object]]
+ReportHook = Callable[[Report], None]
+
+
+@attrs.frozen(eq=False)
+class Ruleset:
+    """A checked and compiled ruleset.  Immutable, and safe to share between threads.
+
+    Build one with :func:`cramprules.load_ruleset`, :func:`cramprules.parse_ruleset`
+    or :func:`cramprules.default_ruleset`, then call :meth:`evaluate`.
+    """
+
+    program: Program = attrs.field(repr=False)
+    compiled: Compiled = attrs.field(repr=False)
+    claims: tuple[evaluator.ClaimSpec, ...] = attrs.field(repr=False)
+    candidates: Mapping[str, tuple[AnyType, ...]] = attrs.field(repr=False)
+    used_facts: frozenset[str] = attrs.field(repr=False)
+    referral_targets: frozenset[str] = attrs.field(repr=False)
+    sha256: str
+    engine_version: str = attrs.field(repr=False)
+    interpreter_functions: Mapping[str, Callable[..., object]] = attrs.field(repr=False)
+    derivers: tuple[Deriver, ...] = attrs.field(default=(), repr=False)
+    report_hooks: tuple[ReportHook, ...] = attrs.field(default=(), repr=False)
+
+    # ------------------------------------------------------------ description
+
+    @property
+    def name(self) -> str:
+        return self.program.name
+
+    @property
+    def title(self) -> str | None:
+        return self.program.title
+
+    @property
+    def version(self) -> str | None:
+        return self.program.version
+
+    @property
+    def facts(self) -> Mapping[str, FactSpec]:
+        """Every fact, declared or inferred, in declaration order."""
+        return types.MappingProxyType(self.program.facts)
+
+    @property
+    def options(self) -> Mapping[str, OptionSpec]:
+        return types.MappingProxyType(self.program.options)
+
+    @property
+    def causes(self) -> Mapping[str, CauseSpec]:
+        return types.MappingProxyType(self.program.causes)
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """The rules that take part in evaluation, in source order."""
+        return self.program.rules
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Notes found while checking: inferred names and the like."""
+        return self.program.diagnostics
+
+    def source(self, name: str) -> Source:
+        spec = self.program.sources[name]
+        return Source(spec.name, spec.label, spec.url)
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, facts: Mapping[str, object] | None = None, /, **more: object) -> Report:
+        """Evaluate one set of facts.  A fact left out, or ``None``, is unknown.
+
+        Raises :class:`~cramprules.FactError` for a name the ruleset does not
+        know (with a suggestion), a value of the wrong type, or one out of range.
+        """
+        if facts is None:
+            facts = more
+        elif more:
+            facts = {**facts, **more}
+        elif not isinstance(facts, Mapping):
+            raise FactError(
+                f"facts must be a mapping of names to values, not {type(facts).__name__}",
+                fact="",
+            )
+        if self.derivers:
+            facts = self._derive(facts)
+        values, states = self.compiled.run(facts)
+        report = Report(self, values, states)
+        for hook in self.report_hooks:
+            hook(report)
+        return report
+
+    def evaluate_many(self, records: Iterable[Mapping[str, object]]) -> list[Report]:
+        """Evaluate many fact sets: the fast path for batches.
+
+        A bad record raises :class:`~cramprules.FactError` whose message starts
+        with its position (``record 17: ...``) and whose ``record`` attribute
+        holds it.
+        """
+        run = self.compiled.run
+        derive = self._derive if self.derivers else None
+        hooks = self.report_hooks
+        reports = []
+        append = reports.append
+        index = 0
+        try:
+            for index, facts in enumerate(records):  # noqa: B007 - used in the error
+                if derive is not None:
+                    facts = derive(facts)
+                values, states = run(facts)
+                report = Report(self, values, states)
+                for hook in hooks:
+                    hook(report)
+                append(report)
+        except FactError as exc:
+            error = FactError(f"record {index}: {exc}", fact=exc.fact, suggestion=exc.suggestion)
+            error.record = index  # type: ignore[attr-defined]
+            raise error from None
+        except AttributeError:
+            if not isinstance(facts, Mapping):
+                error = FactError(
+                    f"record {index}: facts must be a mapping of names to values, "
+                    f"not {type(facts).__name__}",
+                    fact="",
+                )
+                error.record = index  # type: ignore[attr-defined]
+                raise error from None
+            raise
+        return reports
+
+    def _derive(self, facts: Mapping[str, object]) -> Mapping[str, object]:
+        merged = dict(facts)
+        view = types.MappingProxyType(dict(facts))
+        for derive in self.derivers:
+            for name, value in derive(view, self).items():
+                if merged.get(name) is None:
+                    merged[name] = value
+        return merged
+
+    def __repr__(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"<Ruleset {self.name}{version}: {len(self.rules)} rules, {len(self.facts)} facts>"
+
+
+def source_hash(program: Program) -> str:
+    digest = hashlib.sha256()
+    for _, text in program.texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def build_ruleset(
+    program: Program,
+    *,
+    functions: Functions | None = None,
+    derivers: tuple[Deriver, ...] = (),
+    report_hooks: tuple[ReportHook, ...] = (),
+    engine_version: str,
+) -> Ruleset:
+    """Compile a checked program into a :class:`Ruleset`."""
+    functions = functions or {}
+    compiled = compile_program(program, functions)
+    used: set[str] = set()
+    for rule in program.rules:
+        used |= names_in(rule.condition, rule.unless)
+    from cramprules.compiler import checked_function
+
+    interpreter_functions = {
+        name: checked_function(name, fn, plugin, result="any")
+        for name, (fn, plugin) in functions.items()
+    }
+    return Ruleset(
+        program=program,
+        compiled=compiled,
+        claims=evaluator.build_claims(program),
+        candidates=types.MappingProxyType(evaluator.candidate_values(program)),
+        used_facts=frozenset(used & set(program.facts)),
+        referral_targets=frozenset(
+            a.target for r in program.rules for a in r.actions if a.kind == "refer"
+        ),
+        sha256=source_hash(program),
+        engine_version=engine_version,
+        interpreter_functions=types.MappingProxyType(interpreter_functions),
+        derivers=derivers,
+        report_hooks=report_hooks,
+    )
