@@ -168,20 +168,11 @@ class _Emitter:
             return f"({decisive} if ({first}) else (None if ({unknown}) else {other}))"
         if isinstance(node, nodes.Compare):
             op = "==" if node.op == "=" else node.op
-            left, right = self.fresh(), self.fresh()
-            return (
-                f"(None if (({left} := {self.kleene(node.left, 'number')}) is None"
-                f" or ({right} := {self.kleene(node.right, 'number')}) is None)"
-                f" else {left} {op} {right})"
-            )
+            (left, right), guards = self._operands(node.left, node.right)
+            return f"(None if ({guards}) else {left} {op} {right})"
         if isinstance(node, nodes.Between):
-            subject, low, high = self.fresh(), self.fresh(), self.fresh()
-            return (
-                f"(None if (({subject} := {self.kleene(node.subject, 'number')}) is None"
-                f" or ({low} := {self.kleene(node.low, 'number')}) is None"
-                f" or ({high} := {self.kleene(node.high, 'number')}) is None)"
-                f" else {low} <= {subject} <= {high})"
-            )
+            (subject, low, high), guards = self._operands(node.subject, node.low, node.high)
+            return f"(None if ({guards}) else {low} <= {subject} <= {high})"
         if isinstance(node, nodes.IsKnown):
             op = "is not" if node.known else "is"
             return f"({self.fact(node.name.name)} {op} None)"
@@ -195,6 +186,25 @@ class _Emitter:
             args = ", ".join(self.kleene(a, "any") for a in node.arguments)
             return f"{fn}({args})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def _operands(self, *operands: nodes.Operand) -> tuple[list[str], str]:
+        """Operand expressions, and the test that one of them is unknown.
+
+        Literals are never unknown; a fact is read directly; anything else is
+        evaluated once into a temporary."""
+        names: list[str] = []
+        guards: list[str] = []
+        for operand in operands:
+            if isinstance(operand, (nodes.Number, nodes.Text)):
+                names.append(self.fast(operand))
+            elif isinstance(operand, nodes.Name):
+                names.append(self.value(operand.name))
+                guards.append(f"{names[-1]} is None")
+            else:
+                temp = self.fresh()
+                names.append(temp)
+                guards.append(f"({temp} := {self.kleene(operand, 'number')}) is None")
+        return names, " or ".join(guards) or "False"
 
     def _checked(self, name: str, result: str, *, strict: bool) -> Callable[..., object]:
         function, plugin = self.functions[name]

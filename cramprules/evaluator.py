@@ -197,7 +197,7 @@ class Atom:
 
     def __str__(self) -> str:
         shown = ", ".join(f"{name} is {describe_value(v)}" for name, v in self.facts)
-        if len(self.facts) == 1 and self.text == self.facts[0][0]:
+        if len(self.facts) == 1 and self.text in (self.facts[0][0], f"not {self.facts[0][0]}"):
             return shown
         return f"{self.text} ({shown})" if shown else self.text
 
@@ -229,7 +229,11 @@ def explain(node: nodes.Condition, env: Env) -> tuple[Value, list[Atom]]:
     value = interpret(node, env)
     if isinstance(node, nodes.Not):
         _, atoms = explain(node.operand, env)
-        return value, atoms
+        flipped = [
+            attrs.evolve(a, text=f"not {a.text}", value=None if a.value is None else not a.value)
+            for a in atoms
+        ]
+        return value, flipped
     if isinstance(node, (nodes.All, nodes.Any)):
         atoms: list[Atom] = []
         for operand in node.operands:
