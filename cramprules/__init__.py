@@ -117,9 +117,7 @@ def parse_ruleset(
     include_testing: bool = False,
 ) -> Ruleset:
     """Check and compile ruleset text.  ``origin`` names it in error messages."""
-    return default_engine().parse_ruleset(
-        text, origin, base_dir=base_dir, include_testing=include_testing
-    )
+    return default_engine().parse_ruleset(text, origin, base_dir=base_dir, include_testing=include_testing)
 
 
 def load_ruleset(path_or_name: str | Path, *, include_testing: bool = False) -> Ruleset:

@@ -64,11 +64,12 @@ def check(
 
 
 def specificity(condition: nodes.Condition) -> int:
-    """How many tests a condition makes: the tie-breaker between rules."""
-    if isinstance(condition, (nodes.All, nodes.Any)):
+    """How many tests must hold for a condition to be true: the tie-breaker
+    between competing rules.  ``a and b`` makes two; ``a or b`` only one."""
+    if isinstance(condition, nodes.All):
         return sum(specificity(c) for c in condition.operands)
-    if isinstance(condition, nodes.Not):
-        return specificity(condition.operand)
+    if isinstance(condition, nodes.Any):
+        return min(specificity(c) for c in condition.operands)
     return 1
 
 
@@ -214,7 +215,7 @@ class _Checker:
                 "include-path",
                 f"cannot include '{statement.path}': an include is a relative path to a .cramp file",
                 span,
-                hint="write for example include \"causes/dehydration.cramp\"",
+                hint='write for example include "causes/dehydration.cramp"',
             )
             return []
         target = (parent.path.parent / relative).resolve()
@@ -458,7 +459,9 @@ class _Checker:
     def _declare_fact(self, decl: nodes.FactDecl) -> None:
         spec: FactSpec
         if isinstance(decl.type, nodes.BoolType):
-            spec = FactSpec(decl.name, "bool", decl.question, unit=decl.unit, derived=decl.derived, span=decl.span)
+            spec = FactSpec(
+                decl.name, "bool", decl.question, unit=decl.unit, derived=decl.derived, span=decl.span
+            )
         elif isinstance(decl.type, nodes.NumberType):
             low, high = decl.type.low, decl.type.high
             if low is not None and high is not None and low > high:
@@ -469,7 +472,14 @@ class _Checker:
                     hint=f"write the smaller bound first: {high}..{low}",
                 )
             spec = FactSpec(
-                decl.name, "number", decl.question, low, high, unit=decl.unit, derived=decl.derived, span=decl.span
+                decl.name,
+                "number",
+                decl.question,
+                low,
+                high,
+                unit=decl.unit,
+                derived=decl.derived,
+                span=decl.span,
             )
         else:
             values = decl.type.values
@@ -520,7 +530,7 @@ class _Checker:
             return False
         return rule.status != "testing" or self.include_testing
 
-    def _rules(self, statements: list[nodes.Statement]) -> list[RuleSpec]:
+    def _rules(self, statements: Sequence[nodes.Statement]) -> list[RuleSpec]:
         rules = [s for s in statements if isinstance(s, nodes.Rule)]
         # Causes first: a name is a cause if a rule suspects it, wherever it is.
         for rule in rules:
@@ -661,8 +671,7 @@ class _Checker:
                 "not-an-option",
                 f"'{name}' is a {kind}, not an option",
                 span,
-                hint="recommend, prefer and avoid name options; declare one: option "
-                f'{name}_option "..."',
+                hint=f'recommend, prefer and avoid name options; declare one: option {name}_option "..."',
             )
             return
         guess = self._typo(name, self.options)
@@ -698,11 +707,7 @@ class _Checker:
             subject = self._number_operand(node.subject)
             low = self._number_operand(node.low)
             high = self._number_operand(node.high)
-            if (
-                isinstance(low, nodes.Number)
-                and isinstance(high, nodes.Number)
-                and low.value > high.value
-            ):
+            if isinstance(low, nodes.Number) and isinstance(high, nodes.Number) and low.value > high.value:
                 self.error(
                     "empty-between",
                     f"'between {low.value} and {high.value}' can never hold: the bounds are reversed",
@@ -750,11 +755,14 @@ class _Checker:
             )
             return False
         if not self.infer:
+            guess = closest(name, [*self.facts, *self.inferred, *self.causes, *self.concluded])
             self.error(
                 "unknown-name",
                 f"'{name}' is not a fact or cause of this ruleset",
                 node.span,
-                hint="invariants and examples may only use names the rules use",
+                hint=f"did you mean '{guess}'?"
+                if guess
+                else "invariants may only use the facts and causes that rules use",
             )
             return False
         return True
@@ -863,9 +871,7 @@ class _Checker:
             self._number_name(left)
             self._number_name(right)
             return node
-        return attrs.evolve(
-            node, left=self._number_operand(left), right=self._number_operand(right)
-        )
+        return attrs.evolve(node, left=self._number_operand(left), right=self._number_operand(right))
 
     def _enum_values(self, name: nodes.Name, values: tuple[str, ...], span: nodes.Span | None) -> None:
         kind = self._value_kind(name.name)
@@ -886,7 +892,9 @@ class _Checker:
                         "unknown-value",
                         f"'{value}' is not one of the values of '{name.name}' ({', '.join(allowed)})",
                         span,
-                        hint=f"did you mean '{guess}'?" if guess else f"add it to the declaration of '{name.name}'",
+                        hint=f"did you mean '{guess}'?"
+                        if guess
+                        else f"add it to the declaration of '{name.name}'",
                     )
         else:
             inferred = self.inferred[name.name]
@@ -948,7 +956,9 @@ class _Checker:
                         "unknown-rule",
                         f"'{target}' is not a rule of this ruleset",
                         rule.span,
-                        hint=f"did you mean '{guess}'?" if guess else "name a rule declared with 'rule NAME:'",
+                        hint=f"did you mean '{guess}'?"
+                        if guess
+                        else "name a rule declared with 'rule NAME:'",
                     )
                 elif other.urgent:
                     self.error(
@@ -1007,14 +1017,12 @@ class _Checker:
 
     # ------------------------------------------------------------ invariants and examples
 
-    def _invariants(self, statements: list[nodes.Statement]) -> tuple[nodes.Invariant, ...]:
+    def _invariants(self, statements: Sequence[nodes.Statement]) -> tuple[nodes.Invariant, ...]:
         out = []
         self.infer = False
         for statement in statements:
             if isinstance(statement, nodes.Invariant):
-                condition = (
-                    self._condition(statement.condition) if statement.condition is not None else None
-                )
+                condition = self._condition(statement.condition) if statement.condition is not None else None
                 self._claim(statement.claim)
                 out.append(attrs.evolve(statement, condition=condition))
         self.infer = True
@@ -1049,7 +1057,7 @@ class _Checker:
                     hint=f"did you mean '{guess}'?" if guess else None,
                 )
 
-    def _examples(self, statements: list[nodes.Statement]) -> tuple[nodes.Example, ...]:
+    def _examples(self, statements: Sequence[nodes.Statement]) -> tuple[nodes.Example, ...]:
         out = []
         labels: set[str] = set()
         for statement in statements:
@@ -1058,7 +1066,7 @@ class _Checker:
             if statement.label in labels:
                 self.error(
                     "duplicate-example",
-                    f"there is already an example called \"{statement.label}\"",
+                    f'there is already an example called "{statement.label}"',
                     statement.span,
                     hint="give each example its own title",
                 )
@@ -1088,6 +1096,17 @@ class _Checker:
         return tuple(out)
 
     def _unused_checks(self) -> None:
+        inferred = sorted(self.inferred)
+        for i, name in enumerate(inferred):
+            for other in inferred[i + 1 :]:
+                if is_probable_typo(name, other):
+                    self.error(
+                        "similar-names",
+                        f"the undeclared facts '{name}' and '{other}' differ by one or two letters",
+                        self.inferred[other].span,
+                        hint="if one is a typo, fix it; if both are meant, declare them",
+                        severity="warning",
+                    )
         for name, cause in self.causes.items():
             if name not in self.concluded:
                 self.note(
@@ -1135,8 +1154,7 @@ def _find_cycle(depends: list[set[int]], among: set[int]) -> list[int]:
     while True:
         nxt = min(d for d in depends[node] if d in among)
         if nxt in seen:
-            cycle = path[seen[nxt] :] + [nxt]
-            return cycle
+            return [*path[seen[nxt] :], nxt]
         seen[nxt] = len(path)
         path.append(nxt)
         node = nxt

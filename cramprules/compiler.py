@@ -16,7 +16,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any as AnyType
 
 import attrs
@@ -35,7 +35,9 @@ __all__ = [
     "OVERRIDDEN",
     "PENDING",
     "Compiled",
+    "Decisions",
     "Functions",
+    "compile_decisions",
     "compile_program",
 ]
 
@@ -112,7 +114,7 @@ class _Emitter:
         return self.cause(name)
 
     @staticmethod
-    def literal(value: float | int | str) -> str:
+    def literal(value: float | str) -> str:
         if isinstance(value, float) and not math.isfinite(value):  # pragma: no cover
             raise ValueError("non-finite literal")
         return repr(value)
@@ -285,6 +287,31 @@ class _Emitter:
 
     # ------------------------------------------------------------ validation
 
+    def exact_types(self) -> str:
+        """A test that some fact is not exactly of its declared type, or out of range.
+
+        When it is false, every value is already valid and no coercion is needed."""
+        tests: list[str] = []
+        for name, spec in self.program.facts.items():
+            v = self.fact(name)
+            if spec.kind == "bool":
+                tests.append(f"{v}.__class__ is not bool")
+            elif spec.kind == "number":
+                bounds = []
+                if spec.low is not None:
+                    bounds.append(f"{self.literal(spec.low)} <= {v}")
+                if spec.high is not None:
+                    bounds.append(f"{v} <= {self.literal(spec.high)}")
+                check = f"({v}.__class__ is not int and {v}.__class__ is not float)"
+                if bounds:
+                    check += f" or not ({' and '.join(bounds)})"
+                else:
+                    check += f" or {v} != {v}"
+                tests.append(check)
+            else:
+                tests.append(f"{v}.__class__ is not str or {v} not in {self.const(frozenset(spec.values))}")
+        return " or ".join(f"({t})" for t in tests) or "False"
+
     def validation(self) -> list[str]:
         lines = ["g = facts.get", "complete = True"]
         for name, spec in self.program.facts.items():
@@ -373,12 +400,14 @@ def compile_program(program: Program, functions: Functions | None = None) -> Com
     validation = emitter.validation()
     fast = emitter.rules_fast()
     kleene = emitter.rules_kleene()
+    guard = emitter.exact_types()
     n = len(program.rules)
     states = ", ".join(emitter.state(i) for i in range(n)) + ("," if n == 1 else "")
     values = ", ".join(emitter.fact(name) for name in program.facts) + (
         "," if len(program.facts) == 1 else ""
     )
     unpack = f"    ({values}) = values" if program.facts else ""
+    reads = [f"{emitter.fact(name)} = facts[{name!r}]" for name in program.facts]
 
     def indent(lines: list[str], depth: int = 1) -> str:
         pad = "    " * depth
@@ -392,7 +421,22 @@ def compile_program(program: Program, functions: Functions | None = None) -> Com
             f"    return ({states})",
             "",
             "def run(facts):",
-            f"    if not DECLARED.issuperset(facts): unknown_facts(facts)",
+            "    # The common case first: every fact given, each of its exact type.",
+            "    try:",
+            indent(reads, 2),
+            "    except (KeyError, TypeError):",
+            "        return checked_run(facts)",
+            f"    if len(facts) != {len(program.facts)} or {guard}:",
+            "        return checked_run(facts)",
+            f"    values = ({values})",
+            "    try:",
+            indent(fast, 2),
+            f"        return values, ({states})",
+            "    except NeedsKleene:",
+            "        return values, decide(values)",
+            "",
+            "def checked_run(facts):",
+            "    if not DECLARED.issuperset(facts): unknown_facts(facts)",
             indent(validation),
             f"    values = ({values})",
             "    if complete:",
@@ -408,16 +452,21 @@ def compile_program(program: Program, functions: Functions | None = None) -> Com
     declared = frozenset(program.facts)
 
     def unknown_facts(facts: Mapping[str, object]) -> None:
-        raise unknown_fact_error(
-            [k for k in facts if k not in declared], program.facts, program.causes
-        )
+        raise unknown_fact_error([k for k in facts if k not in declared], program.facts, program.causes)
 
     namespace: dict[str, object] = {
-        "__builtins__": {"bool": bool, "int": int, "float": float, "str": str},
+        "__builtins__": {
+            "bool": bool,
+            "int": int,
+            "float": float,
+            "str": str,
+            "len": len,
+            "KeyError": KeyError,
+            "TypeError": TypeError,
+        },
         "_NOT": {True: False, False: True, None: None},
         "DECLARED": declared,
         "NeedsKleene": NeedsKleene,
-        "FactError": FactError,
         "unknown_facts": unknown_facts,
         **emitter.constants,
     }
@@ -427,5 +476,93 @@ def compile_program(program: Program, functions: Functions | None = None) -> Com
         fact_names=tuple(program.facts),
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
+        source=source,
+    )
+
+
+@attrs.frozen
+class Decisions:
+    """Which claims stand, as generated code: the fast path to the decision.
+
+    ``recommendations(states, build)`` and ``referrals(states, build)`` return
+    the standing claims in report order, each option and action once: the
+    shared template of a claim whose rule fired, else ``build(index)``.
+    """
+
+    recommendations: Callable[[tuple[int, ...], Callable[[int], object]], tuple[object, ...]]
+    referrals: Callable[[tuple[int, ...], Callable[[int], object]], tuple[object, ...]]
+    source: str = attrs.field(repr=False)
+
+
+def compile_decisions(
+    claims: Sequence[AnyType],
+    recommendation_order: Sequence[int],
+    referral_order: Sequence[int],
+    rule_count: int,
+    templates: Mapping[int, object],
+) -> Decisions:
+    """Generate the conflict resolution of :func:`cramprules.evaluator.resolve`.
+
+    ``claims`` are :class:`~cramprules.evaluator.ClaimSpec` in resolution
+    order; the orders list claim indices as reports show them; ``templates``
+    are the finished values of claims whose rule fired.
+    """
+    beaters = {w for c in claims for w, _ in c.beaten_by}
+    beaten = {c.index for c in claims if c.beaten_by}
+    needed = beaters | beaten
+    lines: list[str] = []
+
+    def active(index: int) -> str:
+        return f"s{claims[index].rule} < {NOT_MATCHED - 1}"
+
+    def standing(index: int) -> str:
+        return f"w{index}" if index in needed else f"({active(index)})"
+
+    for claim in claims:
+        if claim.index not in needed:
+            continue
+        if claim.beaten_by:
+            winners = " or ".join(f"w{w}" for w, _ in claim.beaten_by)
+            lines.append(f"w{claim.index} = {active(claim.index)} and not ({winners})")
+        else:
+            lines.append(f"w{claim.index} = {active(claim.index)}")
+
+    def chooser(name: str, order: Sequence[int]) -> list[str]:
+        body = [f"def {name}(states, build):", f"    ({unpack}) = states", *("    " + line for line in lines)]
+        body.append("    out = []")
+        seen: dict[tuple[str, str, bool], list[int]] = {}
+        for index in order:
+            action = claims[index].action
+            seen.setdefault((action.kind, action.target, action.urgent), []).append(index)
+        done: set[tuple[str, str, bool]] = set()
+        for index in order:
+            action = claims[index].action
+            key = (action.kind, action.target, action.urgent)
+            if key in done:
+                continue
+            done.add(key)
+            group = seen[key]
+            keyword = "if"
+            for member in group:
+                rule = claims[member].rule
+                value = f"T{member} if s{rule} == {FIRED} else build({member})"
+                body.append(f"    {keyword} {standing(member)}: out.append({value})")
+                keyword = "elif"
+        body.append("    return tuple(out)")
+        return body
+
+    unpack = ", ".join(f"s{i}" for i in range(rule_count)) + ("," if rule_count == 1 else "")
+    if rule_count == 0:
+        source = "def recommendations(states, build):\n    return ()\n\ndef referrals(states, build):\n    return ()\n"
+    else:
+        source = "\n".join(
+            [*chooser("recommendations", recommendation_order), "", *chooser("referrals", referral_order), ""]
+        )
+    namespace: dict[str, object] = {"__builtins__": {"tuple": tuple}}
+    namespace.update({_ident(f"T{index}"): value for index, value in templates.items()})
+    exec(compile(source, "<cramprules decisions>", "exec"), namespace)  # noqa: S102 - generated
+    return Decisions(
+        recommendations=namespace["recommendations"],  # type: ignore[arg-type]
+        referrals=namespace["referrals"],  # type: ignore[arg-type]
         source=source,
     )

@@ -17,7 +17,7 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED, PENDING
+from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED
 from cramprules.model import FactSpec, Program, RuleSpec
 
 __all__ = [
@@ -235,15 +235,12 @@ def explain(node: nodes.Condition, env: Env) -> tuple[Value, list[Atom]]:
         ]
         return value, flipped
     if isinstance(node, (nodes.All, nodes.Any)):
-        atoms: list[Atom] = []
+        decisive: list[Atom] = []
         for operand in node.operands:
             sub_value, sub_atoms = explain(operand, env)
-            if sub_value is value or (value is None and sub_value is None):
-                atoms.extend(sub_atoms)
-        if not atoms:  # e.g. `a and b` true: every operand decided it
-            for operand in node.operands:
-                atoms.extend(explain(operand, env)[1])
-        return value, atoms
+            if sub_value is value:
+                decisive.extend(sub_atoms)
+        return value, decisive
     facts = tuple(dict.fromkeys((n, env.lookup(n)) for n in _names(node)))
     return value, [Atom(render_condition(node), value, facts)]
 
@@ -315,9 +312,7 @@ def _beats(a: ClaimSpec, b: ClaimSpec, rules: Sequence[RuleSpec]) -> str | None:
         if ra.priority != rb.priority:
             return f"'{ra.name}' has higher priority ({ra.priority} > {rb.priority})"
         if ra.specificity != rb.specificity:
-            return (
-                f"'{ra.name}' is more specific ({ra.specificity} tests against {rb.specificity})"
-            )
+            return f"'{ra.name}' is more specific ({ra.specificity} tests against {rb.specificity})"
         return f"'{ra.name}' comes first (same priority and specificity)"
     return None
 
@@ -348,11 +343,13 @@ def resolve(claims: Sequence[ClaimSpec], states: Sequence[int]) -> Resolution:
     return Resolution(tuple(shown), lost)
 
 
-def signature(claims: Sequence[ClaimSpec], states: Sequence[int], program: Program) -> frozenset[AnyType]:
+def signature(ruleset: AnyType, states: tuple[int, ...]) -> frozenset[AnyType]:
     """What a person sees of an outcome: standing claims and suspected causes."""
-    resolution = resolve(claims, states)
+    claims = ruleset.claims
+    program = ruleset.program
+    decisions = ruleset.decisions
     seen: set[AnyType] = set()
-    for index in resolution.shown:
+    for index in (*decisions.recommendations(states), *decisions.referrals(states)):
         claim = claims[index]
         action = claim.action
         seen.add((action.kind, action.target, action.urgent, states[claim.rule]))
@@ -403,8 +400,8 @@ def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
 def _number_points(cuts: list[float], spec: FactSpec) -> tuple[Value, ...]:
     low, high = spec.low, spec.high
     if not cuts:
-        points = [p for p in (low, high) if p is not None] or [0]
-        return tuple(dict.fromkeys(points))
+        ends = [p for p in (low, high) if p is not None] or [0]
+        return tuple(dict.fromkeys(ends))
     points: list[float] = []
     first = cuts[0] - 1 if low is None else low
     points.append(first)
@@ -414,9 +411,7 @@ def _number_points(cuts: list[float], spec: FactSpec) -> tuple[Value, ...]:
             middle = (a + b) / 2
             points.append(int(middle) if float(middle).is_integer() else middle)
     points.append(cuts[-1] + 1 if high is None else high)
-    inside = [
-        p for p in points if (low is None or p >= low) and (high is None or p <= high)
-    ]
+    inside = [p for p in points if (low is None or p >= low) and (high is None or p <= high)]
     return tuple(dict.fromkeys(inside))
 
 

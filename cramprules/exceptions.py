@@ -125,9 +125,18 @@ class RulesetSyntaxError(RulesetError):
 class FactError(CramprulesError, ValueError):
     """An input fact is unknown to the ruleset, of the wrong type, or out of range."""
 
-    def __init__(self, message: str, *, fact: str, suggestion: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fact: str,
+        suggestion: str | None = None,
+        record: int | None = None,
+    ) -> None:
         self.fact = fact
         self.suggestion = suggestion
+        self.record = record
+        """Position of the bad record in a batch (``evaluate_many``), if any."""
         super().__init__(message)
 
 

@@ -14,7 +14,7 @@ from cramprules.exceptions import FactError
 from cramprules.model import FactSpec
 from cramprules.names import closest
 
-__all__ = ["FactValue", "coercer", "unknown_fact_error", "UNKNOWN_WORDS"]
+__all__ = ["UNKNOWN_WORDS", "FactValue", "coercer", "unknown_fact_error"]
 
 FactValue = bool | int | float | str | None
 
@@ -72,7 +72,7 @@ def _number(spec: FactSpec, value: object) -> int | float | None:
             raise _wrong(spec, value, spec.describe_type())
         if number.is_integer() and abs(number) < 2**53:
             number = int(number) if isinstance(value, str) else number
-    if spec.low is not None and number < spec.low or spec.high is not None and number > spec.high:
+    if (spec.low is not None and number < spec.low) or (spec.high is not None and number > spec.high):
         unit = f" {spec.unit}" if spec.unit else ""
         raise FactError(
             f"{spec.name} = {_show(value)} is out of range: it must be between "
@@ -97,8 +97,7 @@ def _enum(spec: FactSpec, value: object) -> str | None:
         guess = closest(word, spec.values)
         hint = f"; did you mean '{guess}'?" if guess else ""
         raise FactError(
-            f"{spec.name} = {_show(value)} is not allowed: it must be one of "
-            f"{', '.join(spec.values)}{hint}",
+            f"{spec.name} = {_show(value)} is not allowed: it must be one of {', '.join(spec.values)}{hint}",
             fact=spec.name,
             suggestion=guess,
         )
@@ -116,7 +115,9 @@ def _wrong(spec: FactSpec, value: object, wanted: str) -> FactError:
     )
 
 
-def unknown_fact_error(names: Iterable[object], specs: dict[str, FactSpec], causes: Iterable[str]) -> FactError:
+def unknown_fact_error(
+    names: Iterable[object], specs: dict[str, FactSpec], causes: Iterable[str]
+) -> FactError:
     """The error for input names the ruleset does not declare."""
     cause_names = set(causes)
     for name in sorted(names, key=str):

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """The hooks a cramprules plugin can implement.
 
 A plugin is any object or module with functions decorated by
@@ -66,9 +67,7 @@ def cramprules_functions() -> Mapping[str, Callable[..., object]]:
 
 
 @hookspec
-def cramprules_derive_facts(
-    facts: Mapping[str, object], ruleset: Ruleset
-) -> Mapping[str, object] | None:
+def cramprules_derive_facts(facts: Mapping[str, object], ruleset: Ruleset) -> Mapping[str, object] | None:
     """Compute facts from the input before evaluation, or return ``None``.
 
     ``facts`` is the input as given (read-only).  The derived facts must be

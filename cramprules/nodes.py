@@ -9,7 +9,7 @@ tree compares equal to one built by hand.
 from __future__ import annotations
 
 import datetime
-from typing import Literal, Union
+from typing import Literal
 
 import attrs
 
@@ -23,10 +23,10 @@ __all__ = [
     "Call",
     "CauseDecl",
     "Claim",
-    "Comment",
     "ClaimAll",
     "ClaimAny",
     "ClaimNot",
+    "Comment",
     "Compare",
     "Condition",
     "Document",
@@ -38,8 +38,8 @@ __all__ = [
     "FactType",
     "Given",
     "GroupDecl",
-    "IncludeDecl",
     "InValues",
+    "IncludeDecl",
     "Invariant",
     "IsKnown",
     "Name",
@@ -99,11 +99,11 @@ class Call:
     """A call of a function that a plugin provides."""
 
     function: str
-    arguments: tuple[Operand, ...] = attrs.field(converter=tuple)
+    arguments: tuple[Operand, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-Operand = Union[Name, Number, Text, Call]
+Operand = Name | Number | Text | Call
 
 
 @attrs.frozen
@@ -116,7 +116,7 @@ class Not:
 class All:
     """``a and b and ...``: true when every operand is."""
 
-    operands: tuple[Condition, ...] = attrs.field(converter=tuple)
+    operands: tuple[Condition, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
@@ -124,7 +124,7 @@ class All:
 class Any:
     """``a or b or ...``: true when some operand is."""
 
-    operands: tuple[Condition, ...] = attrs.field(converter=tuple)
+    operands: tuple[Condition, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
@@ -162,12 +162,12 @@ class InValues:
     """``fact is v``, ``fact is not v``, ``fact in [v, w]``, ``fact not in [...]``."""
 
     name: Name
-    values: tuple[str, ...] = attrs.field(converter=tuple)
+    values: tuple[str, ...]
     negated: bool = False
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-Condition = Union[Name, Call, Not, All, Any, Compare, Between, IsKnown, InValues]
+Condition = Name | Call | Not | All | Any | Compare | Between | IsKnown | InValues
 
 # ---------------------------------------------------------------- actions
 
@@ -180,7 +180,7 @@ class Action:
 
     kind: ActionKind
     target: str
-    over: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    over: tuple[str, ...] = ()
     urgent: bool = False
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
@@ -235,13 +235,13 @@ class NumberType:
 
 @attrs.frozen
 class EnumType:
-    values: tuple[str, ...] = attrs.field(converter=tuple)
+    values: tuple[str, ...]
 
     def __str__(self) -> str:
         return "one of " + ", ".join(self.values)
 
 
-FactType = Union[BoolType, NumberType, EnumType]
+FactType = BoolType | NumberType | EnumType
 
 
 @attrs.frozen
@@ -275,7 +275,7 @@ class GroupDecl:
 class CauseDecl:
     name: str
     label: str | None = None
-    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    sources: tuple[str, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
@@ -297,12 +297,12 @@ class Rule:
 
     name: str | None
     condition: Condition
-    actions: tuple[Action, ...] = attrs.field(converter=tuple)
+    actions: tuple[Action, ...]
     unless: Condition | None = None
     because: str | None = None
     detail: str | None = None
-    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    overrides: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    sources: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
     priority: int = 0
     evidence: str | None = None
     reviewed: datetime.date | None = None
@@ -322,17 +322,17 @@ class ClaimNot:
 
 @attrs.frozen
 class ClaimAll:
-    operands: tuple[Claim, ...] = attrs.field(converter=tuple)
+    operands: tuple[Claim, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
 class ClaimAny:
-    operands: tuple[Claim, ...] = attrs.field(converter=tuple)
+    operands: tuple[Claim, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-Claim = Union[Action, ClaimNot, ClaimAll, ClaimAny]
+Claim = Action | ClaimNot | ClaimAll | ClaimAny
 
 
 @attrs.frozen
@@ -371,24 +371,24 @@ class Expectation:
 @attrs.frozen
 class Example:
     label: str
-    given: tuple[Given, ...] = attrs.field(converter=tuple)
-    expectations: tuple[Expectation, ...] = attrs.field(converter=tuple)
+    given: tuple[Given, ...]
+    expectations: tuple[Expectation, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-Statement = Union[
-    RulesetHeader,
-    SourceDecl,
-    FactDecl,
-    OptionDecl,
-    GroupDecl,
-    CauseDecl,
-    IncludeDecl,
-    ExtendsDecl,
-    Rule,
-    Invariant,
-    Example,
-]
+Statement = (
+    RulesetHeader
+    | SourceDecl
+    | FactDecl
+    | OptionDecl
+    | GroupDecl
+    | CauseDecl
+    | IncludeDecl
+    | ExtendsDecl
+    | Rule
+    | Invariant
+    | Example
+)
 
 
 @attrs.frozen
@@ -405,6 +405,6 @@ class Document:
     """One parsed file: its statements in order, and its comments."""
 
     origin: str
-    statements: tuple[Statement, ...] = attrs.field(converter=tuple)
-    comments: tuple[Comment, ...] = attrs.field(default=(), converter=tuple)
+    statements: tuple[Statement, ...]
+    comments: tuple[Comment, ...] = ()
     text: str = attrs.field(default="", eq=False, repr=False)

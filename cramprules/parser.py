@@ -58,7 +58,10 @@ def parse(text: str, origin: str = "<string>") -> nodes.Document:
     builder = ToAst(origin)
     try:
         statements = builder.transform(tree)
-    except TooDeep as deep:
+    except VisitError as exc:
+        if not isinstance(exc.orig_exc, TooDeep):
+            raise
+        deep = exc.orig_exc
         raise RulesetSyntaxError(
             Diagnostic(
                 "too-deep",
@@ -71,26 +74,8 @@ def parse(text: str, origin: str = "<string>") -> nodes.Document:
                 source_line=_line(lines, deep.line),
             )
         ) from None
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, TooDeep):
-            deep = exc.orig_exc
-            raise RulesetSyntaxError(
-                Diagnostic(
-                    "too-deep",
-                    "error",
-                    f"this condition nests more than {MAX_NESTING} levels deep",
-                    origin,
-                    deep.line,
-                    deep.column,
-                    hint="split it into smaller rules, or name a part of it as a cause",
-                    source_line=_line(lines, deep.line),
-                )
-            ) from None
-        raise
     if builder.problems:
-        raise RulesetSyntaxError(
-            [attach_line(d, lines) for d in builder.problems]
-        )
+        raise RulesetSyntaxError([attach_line(d, lines) for d in builder.problems])
     return nodes.Document(origin, tuple(statements), tuple(comments(text)), text=text)
 
 
@@ -202,7 +187,7 @@ def _describe_expected(expected: Iterable[str]) -> str:
     if {"if", "rule", "fact"} <= words:
         phrases.append("a new statement (rule, if, fact, option, ...)")
         take(_STATEMENT_KEYWORDS)
-        take(("version", "author", "reviewed", "status", "evidence"))
+        take(("version", "author", "reviewed", "status", "evidence", "group"))
         names.discard("$END")
     for name in sorted(n for n in names if n not in literal):
         phrases.append(_describe_terminal(name))
@@ -247,7 +232,7 @@ _SYMBOL_HINTS = {
     "&": "write 'and' to join conditions",
     "|": "write 'or' to join conditions",
     "!": "write 'not' to negate a condition, and '!=' for 'not equal'",
-    "'": "texts are written in double quotes: \"like this\"",
+    "'": 'texts are written in double quotes: "like this"',
     "{": "rules use ':' and keywords, not braces",
     "}": "rules use ':' and keywords, not braces",
     ";": "';' only separates the parts of an example",
@@ -260,7 +245,8 @@ def _translate(exc: UnexpectedInput, text: str, lines: list[str], origin: str) -
     hint: str | None = None
     end_column: int | None = None
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        position = exc.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         if char == '"':
             message = "this text has no closing quote"
             hint = 'end the text with " on the same line'
@@ -273,7 +259,7 @@ def _translate(exc: UnexpectedInput, text: str, lines: list[str], origin: str) -
     elif isinstance(exc, UnexpectedToken):
         token = exc.token
         try:
-            expected = set(exc.interactive_parser.accepts())
+            expected = set(exc.interactive_parser.accepts())  # type: ignore[no-untyped-call]
         except Exception:  # noqa: BLE001 - fall back to lark's wider guess
             expected = set(exc.expected or ())
         if token.type == "$END":
@@ -314,7 +300,15 @@ def _end_position(text: str) -> tuple[int, int]:
 def _hint_for(token: Token, expected: set[str], previous: str | None) -> str | None:
     words = {w for w in (_literal(n) for n in expected) if w is not None}
     value = str(token)
-    if token.type == "NAME" and value.lower() in (*_STATEMENT_KEYWORDS, *_ACTION_KEYWORDS, *_CLAUSE_KEYWORDS, "then", "and", "or", "not"):
+    if token.type == "NAME" and value.lower() in (
+        *_STATEMENT_KEYWORDS,
+        *_ACTION_KEYWORDS,
+        *_CLAUSE_KEYWORDS,
+        "then",
+        "and",
+        "or",
+        "not",
+    ):
         if value != value.lower():
             return f"keywords are written in lower case: '{value.lower()}'"
     if previous in ("and", "or", "not", "if", "unless", "(") and token.type != "NAME":

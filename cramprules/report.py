@@ -8,16 +8,16 @@ the decision never pays for the explanation.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any as AnyType, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
+from typing import Any as AnyType
 
 import attrs
 
 from cramprules import evaluator
-from cramprules.compiler import CONDITIONAL, FIRED, OUTCOMES, PENDING
+from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED, OUTCOMES, PENDING
 from cramprules.evaluator import Env, describe_value, explain, render_condition, resolve
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "Source",
     "TraceEntry",
     "WhatIf",
+    "report_schema",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -162,115 +163,168 @@ def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env
     return "; ".join(parts) if parts else None
 
 
-@attrs.frozen(cache_hash=False)
-class Report:
-    """The outcome of evaluating one set of facts.  Immutable; safe to share."""
+def claim_orders(program: AnyType, claims: AnyType) -> tuple[list[int], list[int]]:
+    """Claim indices as reports list them: recommendations, then referrals."""
+    rules = program.rules
+    recommendations = sorted(
+        (c for c in claims if c.action.kind in ("recommend", "prefer", "avoid")),
+        key=lambda c: (-rules[c.rule].priority, evaluator._ACTION_RANK[c.action.kind], c.rule, c.position),
+    )
+    referrals = sorted(
+        (c for c in claims if c.action.kind == "refer"),
+        key=lambda c: (not c.action.urgent, -rules[c.rule].priority, c.rule, c.position),
+    )
+    return [c.index for c in recommendations], [c.index for c in referrals]
 
-    ruleset: Ruleset = attrs.field(repr=False)
-    values: tuple[AnyType, ...] = attrs.field(repr=False)
-    states: tuple[int, ...] = attrs.field(repr=False)
+
+def claim_templates(program: AnyType, claims: AnyType) -> dict[int, Recommendation | Referral]:
+    """The finished value of every claim when its rule simply fires.
+
+    Values are immutable, so every report shares these objects; only a
+    conditional claim needs a new one, with its caveat."""
+
+    def sources(names: tuple[str, ...]) -> tuple[Source, ...]:
+        out = []
+        for name in names:
+            spec = program.sources[name]
+            out.append(Source(spec.name, spec.label, spec.url))
+        return tuple(out)
+
+    templates: dict[int, Recommendation | Referral] = {}
+    for claim in claims:
+        rule = program.rules[claim.rule]
+        action = claim.action
+        if action.kind == "refer":
+            templates[claim.index] = Referral(
+                to=action.target,
+                urgent=action.urgent,
+                because=rule.because,
+                rule=rule.name,
+                sources=sources(rule.sources),
+                detail=rule.detail,
+            )
+        elif action.kind in ("recommend", "prefer", "avoid"):
+            option = program.options[action.target]
+            templates[claim.index] = Recommendation(
+                action=action.kind,
+                option=action.target,
+                label=option.label,
+                rule=rule.name,
+                because=rule.because,
+                detail=rule.detail,
+                sources=sources(rule.sources),
+                status="fired",
+                over=action.over,
+                evidence=rule.evidence,
+                group=option.group,
+                line=rule.line,
+            )
+    return templates
+
+
+_make = tuple.__new__
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):  # noqa: N801 - reads like functools.cached_property
+    """A cached property without the lock of Python 3.11's cached_property.
+
+    Computing a report part twice in a race is harmless (the result is the
+    same), so no lock is needed, and reading a report stays cheap."""
+
+    def __init__(self, function: Callable[[AnyType], T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> lazy[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object, owner: type | None = None) -> T | lazy[T]:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+class Report(tuple):  # type: ignore[type-arg]
+    """The outcome of evaluating one set of facts.  Immutable; safe to share.
+
+    Internally a small tuple ``(ruleset, values, states)``: the fact values
+    and one state per rule.  Everything else is computed when first read.
+    """
+
+    # No __slots__: the instance dict holds the lazily computed parts.
+
+    def __new__(cls, ruleset: Ruleset, values: tuple[AnyType, ...], states: tuple[int, ...]) -> Report:
+        return _make(cls, (ruleset, values, states))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Report is immutable; cannot set {name!r}")
+
+    @property
+    def ruleset(self) -> Ruleset:
+        """The ruleset that made this report."""
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def values(self) -> tuple[AnyType, ...]:
+        """Every fact's value in declaration order; ``None`` where unknown."""
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def states(self) -> tuple[int, ...]:
+        """Every rule's state (see :mod:`cramprules.compiler`), in source order."""
+        return self[2]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ basics
 
-    @functools.cached_property
+    @lazy
     def facts(self) -> dict[str, AnyType]:
         """The known input facts, after coercion (unknown ones are left out)."""
         return {
-            name: value
-            for name, value in zip(self.ruleset.program.facts, self.values)
-            if value is not None
+            name: value for name, value in zip(self.ruleset.program.facts, self.values) if value is not None
         }
 
-    @functools.cached_property
+    @lazy
     def _env(self) -> Env:
         program = self.ruleset.program
         facts = dict(zip(program.facts, self.values))
         causes = evaluator.cause_values(program, self.states)
         return Env(facts, causes, self.ruleset.interpreter_functions)
 
-    @functools.cached_property
+    @lazy
     def _resolution(self) -> evaluator.Resolution:
         return resolve(self.ruleset.claims, self.states)
 
     def _sources(self, names: tuple[str, ...]) -> tuple[Source, ...]:
         return tuple(self.ruleset.source(n) for n in names)
 
+    def _conditional(self, index: int) -> AnyType:
+        """A claim whose rule fired only conditionally: its template, with the caveat."""
+        ruleset, _, states = self
+        rule = ruleset.claims[index].rule
+        caveat = _caveat(ruleset, rule, states, self._env)
+        return attrs.evolve(ruleset.templates[index], status="conditional", caveat=caveat)
+
     # ------------------------------------------------------------ decisions
 
-    @functools.cached_property
+    @lazy
     def recommendations(self) -> tuple[Recommendation, ...]:
         """Standing advice, ranked: priority, then prefer / recommend / avoid."""
-        program = self.ruleset.program
-        claims = self.ruleset.claims
-        out: list[tuple[AnyType, Recommendation]] = []
-        seen: set[tuple[str, str]] = set()
-        for index in self._resolution.shown:
-            claim = claims[index]
-            action = claim.action
-            if action.kind not in ("recommend", "prefer", "avoid"):
-                continue
-            key = (action.kind, action.target)
-            if key in seen:
-                continue
-            seen.add(key)
-            rule = program.rules[claim.rule]
-            state = self.states[claim.rule]
-            option = program.options[action.target]
-            rank = (-rule.priority, evaluator._ACTION_RANK[action.kind], claim.rule, claim.position)
-            out.append(
-                (
-                    rank,
-                    Recommendation(
-                        action=action.kind,  # type: ignore[arg-type]
-                        option=action.target,
-                        label=option.label,
-                        rule=rule.name,
-                        because=rule.because,
-                        detail=rule.detail,
-                        sources=self._sources(rule.sources),
-                        status="conditional" if state == CONDITIONAL else "fired",
-                        caveat=_caveat(self.ruleset, claim.rule, self.states, self._env),
-                        over=action.over,
-                        evidence=rule.evidence,
-                        group=option.group,
-                        line=rule.line,
-                    ),
-                )
-            )
-        out.sort(key=lambda pair: pair[0])
-        return tuple(r for _, r in out)
+        return self[0].decisions.recommendations(self[2], self._conditional)  # type: ignore[return-value]
 
-    @functools.cached_property
+    @lazy
     def referrals(self) -> tuple[Referral, ...]:
         """Referrals, urgent first, then by priority and source order."""
-        program = self.ruleset.program
-        out: list[tuple[AnyType, Referral]] = []
-        for index in self._resolution.shown:
-            claim = self.ruleset.claims[index]
-            action = claim.action
-            if action.kind != "refer":
-                continue
-            rule = program.rules[claim.rule]
-            state = self.states[claim.rule]
-            out.append(
-                (
-                    (not action.urgent, -rule.priority, claim.rule),
-                    Referral(
-                        to=action.target,
-                        urgent=action.urgent,
-                        because=rule.because,
-                        rule=rule.name,
-                        sources=self._sources(rule.sources),
-                        detail=rule.detail,
-                        status="conditional" if state == CONDITIONAL else "fired",
-                        caveat=_caveat(self.ruleset, claim.rule, self.states, self._env),
-                    ),
-                )
-            )
-        out.sort(key=lambda pair: pair[0])
-        return tuple(r for _, r in out)
+        return self[0].decisions.referrals(self[2], self._conditional)  # type: ignore[return-value]
 
-    @functools.cached_property
+    @lazy
     def causes(self) -> tuple[Cause, ...]:
         """Suspected causes, each with the facts that point to it."""
         program = self.ruleset.program
@@ -310,32 +364,32 @@ class Report:
 
     # ------------------------------------------------------------ questions
 
-    @functools.cached_property
+    @lazy
     def questions(self) -> tuple[Question, ...]:
-        """Unknown facts whose answer would change what the report says.
+        """Unknown facts whose answer would decide a rule that is still open.
 
         Most decisive first: facts that could raise an urgent referral, then
         those deciding higher-priority rules, then those deciding more rules.
         """
         ruleset = self.ruleset
         program = ruleset.program
-        base = evaluator.signature(ruleset.claims, self.states, program)
+        decide = ruleset.compiled.decide
         ranked: list[tuple[AnyType, Question]] = []
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
                 continue
             affected: set[int] = set()
-            changes_outcome = False
             for candidate in ruleset.candidates[name]:
-                values = self.values[:position] + (candidate,) + self.values[position + 1 :]
-                states = ruleset.compiled.decide(values)
-                moved = {i for i, (a, b) in enumerate(zip(self.states, states)) if a != b}
-                if not moved:
-                    continue
-                affected |= moved
-                if evaluator.signature(ruleset.claims, states, program) != base:
-                    changes_outcome = True
-            if not changes_outcome:
+                values = (*self.values[:position], candidate, *self.values[position + 1 :])
+                states = decide(values)
+                # A change counts if it decides an open rule or opens a closed one;
+                # defeated -> not matched changes nothing anyone sees.
+                affected.update(
+                    i
+                    for i, (a, b) in enumerate(zip(self.states, states))
+                    if a != b and (a < NOT_MATCHED or b < NOT_MATCHED)
+                )
+            if not affected:
                 continue
             rules = [program.rules[i] for i in sorted(affected)]
             rank = (
@@ -364,7 +418,7 @@ class Report:
 
     # ------------------------------------------------------------ trace
 
-    @functools.cached_property
+    @lazy
     def trace(self) -> tuple[TraceEntry, ...]:
         """Every rule, in source order: what happened to it and why."""
         program = self.ruleset.program
@@ -384,9 +438,7 @@ class Report:
             losses = lost_by_rule.get(i)
             if losses:
                 rule_claims = [c for c in claims if c.rule == i]
-                if len(losses) == len(rule_claims) and not any(
-                    a.kind == "suspect" for a in rule.actions
-                ):
+                if len(losses) == len(rule_claims) and not any(a.kind == "suspect" for a in rule.actions):
                     outcome = "overridden"
                 reason += "; " + "; ".join(losses)
             entries.append(
@@ -405,7 +457,7 @@ class Report:
         program = self.ruleset.program
         rule = program.rules[index]
         env = self._env
-        value, atoms = explain(rule.condition, env)
+        _, atoms = explain(rule.condition, env)
         tested = ", ".join(str(a) for a in atoms)
         if state == FIRED:
             return f"if {tested}"
@@ -433,7 +485,9 @@ class Report:
 
     # ------------------------------------------------------------ what would change
 
-    def what_would_change(self, name: str, *, max_changes: int = 3, budget: int = 20_000) -> tuple[WhatIf, ...]:
+    def what_would_change(
+        self, name: str, *, max_changes: int = 3, budget: int = 20_000
+    ) -> tuple[WhatIf, ...]:
         """The smallest sets of fact changes that would flip the outcome for ``name``.
 
         ``name`` is an option, a cause or a referral target.  Returns every
@@ -442,10 +496,12 @@ class Report:
         """
         ruleset = self.ruleset
         program = ruleset.program
-        if name not in program.options and name not in program.causes and name not in ruleset.referral_targets:
-            raise KeyError(
-                f"'{name}' is not an option, cause or referral target of ruleset '{program.name}'"
-            )
+        if (
+            name not in program.options
+            and name not in program.causes
+            and name not in ruleset.referral_targets
+        ):
+            raise KeyError(f"'{name}' is not an option, cause or referral target of ruleset '{program.name}'")
         before = self._outcome_of(name, self.states)
         relevant = [n for n in program.facts if n in ruleset.used_facts and not program.facts[n].derived]
         values = dict(zip(program.facts, self.values))
@@ -471,6 +527,8 @@ class Report:
                         )
                     )
             if found:
+                # Answers to open questions first, then changes of given facts.
+                found.sort(key=lambda w: sum(c.before is not None for c in w.changes))
                 return tuple(found)
         return ()
 
@@ -605,3 +663,11 @@ class Report:
             f"{len(self.causes)} causes, {len(self.recommendations)} recommendations>"
         )
 
+
+def report_schema() -> dict[str, AnyType]:
+    """The JSON Schema that ``Report.to_dict()`` follows (``SCHEMA_VERSION``)."""
+    from importlib import resources
+
+    text = resources.files("cramprules").joinpath("schema/report.schema.json").read_text("utf-8")
+    schema: dict[str, AnyType] = json.loads(text)
+    return schema

@@ -11,12 +11,14 @@ import attrs
 
 from cramprules import evaluator
 from cramprules.checker import names_in
-from cramprules.compiler import Compiled, Functions, compile_program
+from cramprules.compiler import Compiled, Decisions, Functions, compile_decisions, compile_program
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
-from cramprules.report import Report, Source
+from cramprules.report import Report, Source, claim_orders, claim_templates
 
 __all__ = ["Ruleset", "build_ruleset"]
+
+_make = tuple.__new__
 
 Deriver = Callable[[Mapping[str, object], "Ruleset"], Mapping[str, object]]
 ReportHook = Callable[[Report], None]
@@ -33,6 +35,8 @@ class Ruleset:
     program: Program = attrs.field(repr=False)
     compiled: Compiled = attrs.field(repr=False)
     claims: tuple[evaluator.ClaimSpec, ...] = attrs.field(repr=False)
+    decisions: Decisions = attrs.field(repr=False)
+    templates: Mapping[int, AnyType] = attrs.field(repr=False)
     candidates: Mapping[str, tuple[AnyType, ...]] = attrs.field(repr=False)
     used_facts: frozenset[str] = attrs.field(repr=False)
     referral_targets: frozenset[str] = attrs.field(repr=False)
@@ -103,7 +107,7 @@ class Ruleset:
         if self.derivers:
             facts = self._derive(facts)
         values, states = self.compiled.run(facts)
-        report = Report(self, values, states)
+        report: Report = _make(Report, (self, values, states))
         for hook in self.report_hooks:
             hook(report)
         return report
@@ -116,34 +120,34 @@ class Ruleset:
         holds it.
         """
         run = self.compiled.run
+        make = _make
         derive = self._derive if self.derivers else None
         hooks = self.report_hooks
-        reports = []
+        reports: list[Report] = []
         append = reports.append
         index = 0
+        facts: object = None
         try:
             for index, facts in enumerate(records):  # noqa: B007 - used in the error
                 if derive is not None:
                     facts = derive(facts)
                 values, states = run(facts)
-                report = Report(self, values, states)
+                report: Report = make(Report, (self, values, states))
                 for hook in hooks:
                     hook(report)
                 append(report)
         except FactError as exc:
-            error = FactError(f"record {index}: {exc}", fact=exc.fact, suggestion=exc.suggestion)
-            error.record = index  # type: ignore[attr-defined]
-            raise error from None
-        except AttributeError:
-            if not isinstance(facts, Mapping):
-                error = FactError(
-                    f"record {index}: facts must be a mapping of names to values, "
-                    f"not {type(facts).__name__}",
-                    fact="",
-                )
-                error.record = index  # type: ignore[attr-defined]
-                raise error from None
-            raise
+            raise FactError(
+                f"record {index}: {exc}", fact=exc.fact, suggestion=exc.suggestion, record=index
+            ) from None
+        except (AttributeError, TypeError):
+            if isinstance(facts, Mapping):
+                raise
+            raise FactError(
+                f"record {index}: facts must be a mapping of names to values, not {type(facts).__name__}",
+                fact="",
+                record=index,
+            ) from None
         return reports
 
     def _derive(self, facts: Mapping[str, object]) -> Mapping[str, object]:
@@ -185,18 +189,22 @@ def build_ruleset(
     from cramprules.compiler import checked_function
 
     interpreter_functions = {
-        name: checked_function(name, fn, plugin, result="any")
-        for name, (fn, plugin) in functions.items()
+        name: checked_function(name, fn, plugin, result="any") for name, (fn, plugin) in functions.items()
     }
+    claims = evaluator.build_claims(program)
+    recommendation_order, referral_order = claim_orders(program, claims)
+    templates = claim_templates(program, claims)
     return Ruleset(
         program=program,
         compiled=compiled,
-        claims=evaluator.build_claims(program),
+        claims=claims,
+        decisions=compile_decisions(
+            claims, recommendation_order, referral_order, len(program.rules), templates
+        ),
+        templates=types.MappingProxyType(templates),
         candidates=types.MappingProxyType(evaluator.candidate_values(program)),
         used_facts=frozenset(used & set(program.facts)),
-        referral_targets=frozenset(
-            a.target for r in program.rules for a in r.actions if a.kind == "refer"
-        ),
+        referral_targets=frozenset(a.target for r in program.rules for a in r.actions if a.kind == "refer"),
         sha256=source_hash(program),
         engine_version=engine_version,
         interpreter_functions=types.MappingProxyType(interpreter_functions),

@@ -89,7 +89,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     def ruleset_decl(self, meta: Meta, children: list[AnyType]) -> nodes.RulesetHeader:
         name, title, *clauses = children
         fields: dict[str, AnyType] = {}
-        for key, value in clauses:
+        for key, value, *_ in clauses:
             fields[key] = value
         return nodes.RulesetHeader(
             name=str(name),
@@ -98,8 +98,8 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             **fields,
         )
 
-    def version_clause(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
-        return ("version", unquote(children[0]))
+    def version_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
+        return ("version", unquote(children[0]), self._span(meta))
 
     def source_decl(self, meta: Meta, children: list[AnyType]) -> nodes.SourceDecl:
         name, label, url = children
@@ -203,9 +203,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
                 )
                 continue
             fields[key] = value
-        return nodes.Rule(
-            name, body["condition"], tuple(body["actions"]), span=span, **fields
-        )
+        return nodes.Rule(name, body["condition"], tuple(body["actions"]), span=span, **fields)
 
     def unless_clause(self, meta: Meta, children: list[AnyType]) -> tuple[str, AnyType, AnyType]:
         return ("unless", children[0], self._span(meta))
@@ -414,9 +412,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             )
         value_node = children[-1]
         value: bool | int | float | str | None
-        if isinstance(value_node, nodes.Number):
-            value = value_node.value
-        elif isinstance(value_node, nodes.Text):
+        if isinstance(value_node, (nodes.Number, nodes.Text)):
             value = value_node.value
         elif isinstance(value_node, nodes.Name):
             word = value_node.name
@@ -436,6 +432,4 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     def expect_question(self, meta: Meta, children: list[AnyType]) -> nodes.Expectation:
         negated, name = children
-        return nodes.Expectation(
-            negated=negated is not None, question=str(name), span=self._span(meta)
-        )
+        return nodes.Expectation(negated=negated is not None, question=str(name), span=self._span(meta))

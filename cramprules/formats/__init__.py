@@ -149,7 +149,9 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
             Section(
                 "questions",
                 "Questions that would sharpen this answer",
-                tuple(Item(q.prompt, _answer_hint(q.type, q.values, q.low, q.high)) for q in report.questions),
+                tuple(
+                    Item(q.prompt, _answer_hint(q.type, q.values, q.low, q.high)) for q in report.questions
+                ),
             )
         )
     cited = _cited(out)
