@@ -20,7 +20,7 @@ import attrs
 from cramprules import nodes
 from cramprules.exceptions import Diagnostic, RulesetError, RulesetSyntaxError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec, SourceSpec
-from cramprules.names import closest, is_probable_typo
+from cramprules.names import NameIndex, closest, is_probable_typo
 from cramprules.parser import parse
 
 __all__ = ["MAX_INCLUDE_DEPTH", "STATUSES", "SourceText", "check", "specificity"]
@@ -115,6 +115,9 @@ class _Checker:
         self.concluded: set[str] = set()
         self.used_functions: set[str] = set()
         self.infer = True
+        self._indexes: dict[tuple[int, int], NameIndex] = {}
+        self._names: NameIndex | None = None
+        """Declared facts and causes, and concluded causes: the typo guard's reference."""
 
     # ------------------------------------------------------------ reporting
 
@@ -583,6 +586,13 @@ class _Checker:
         self.note("inferred-cause", f"'{name}' is not declared; it is taken to be a cause", action.span)
 
     def _typo(self, name: str, declared: Iterable[str]) -> str | None:
+        if isinstance(declared, dict) and len(declared) > 50:
+            # Large rulesets: an index instead of comparing with every name.
+            key = id(declared), len(declared)
+            index = self._indexes.get(key)
+            if index is None:
+                index = self._indexes[key] = NameIndex(declared)
+            return index.typo_of(name)
         best = None
         for known in declared:
             if is_probable_typo(name, known):
@@ -736,7 +746,9 @@ class _Checker:
     def _unknown_name(self, node: nodes.Name, wanted: str) -> bool:
         """Guard an undeclared name; True when it may be inferred."""
         name = node.name
-        guess = self._typo(name, [*self.facts, *self.causes, *self.concluded])
+        if self._names is None:  # facts, causes and concluded causes are all known by now
+            self._names = NameIndex([*self.facts, *self.causes, *self.concluded])
+        guess = self._names.typo_of(name)
         if guess:
             kind = "fact" if guess in self.facts else "cause"
             self.error(
@@ -1096,17 +1108,18 @@ class _Checker:
         return tuple(out)
 
     def _unused_checks(self) -> None:
-        inferred = sorted(self.inferred)
-        for i, name in enumerate(inferred):
-            for other in inferred[i + 1 :]:
-                if is_probable_typo(name, other):
-                    self.error(
-                        "similar-names",
-                        f"the undeclared facts '{name}' and '{other}' differ by one or two letters",
-                        self.inferred[other].span,
-                        hint="if one is a typo, fix it; if both are meant, declare them",
-                        severity="warning",
-                    )
+        seen = NameIndex()
+        for other in sorted(self.inferred):
+            name = seen.typo_of(other)
+            seen.add(other)
+            if name is not None:
+                self.error(
+                    "similar-names",
+                    f"the undeclared facts '{name}' and '{other}' differ by one or two letters",
+                    self.inferred[other].span,
+                    hint="if one is a typo, fix it; if both are meant, declare them",
+                    severity="warning",
+                )
         for name, cause in self.causes.items():
             if name not in self.concluded:
                 self.note(

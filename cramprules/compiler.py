@@ -22,7 +22,7 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.exceptions import FactError, PluginError
+from cramprules.exceptions import PluginError
 from cramprules.facts import coercer, unknown_fact_error
 from cramprules.model import Program
 
@@ -530,24 +530,32 @@ def compile_decisions(
     def chooser(name: str, order: Sequence[int]) -> list[str]:
         body = [f"def {name}(states, build):", f"    ({unpack}) = states", *("    " + line for line in lines)]
         body.append("    out = []")
-        seen: dict[tuple[str, str, bool], list[int]] = {}
-        for index in order:
+
+        def key(index: int) -> tuple[object, ...]:
+            # Advice is given once per option; every rule's referral is kept,
+            # each with its own reason.
             action = claims[index].action
-            seen.setdefault((action.kind, action.target, action.urgent), []).append(index)
-        done: set[tuple[str, str, bool]] = set()
+            if action.kind == "refer":
+                return (index,)
+            return (action.kind, action.target)
+
+        groups: dict[tuple[object, ...], list[int]] = {}
         for index in order:
-            action = claims[index].action
-            key = (action.kind, action.target, action.urgent)
-            if key in done:
+            groups.setdefault(key(index), []).append(index)
+        for group in groups.values():
+            if len(group) == 1:
+                (member,) = group
+                value = f"T{member} if s{claims[member].rule} == {FIRED} else build({member})"
+                body.append(f"    if {standing(member)}: out.append({value})")
                 continue
-            done.add(key)
-            group = seen[key]
+            # Several rules give the same advice: a plain one beats a conditional one.
             keyword = "if"
             for member in group:
-                rule = claims[member].rule
-                value = f"T{member} if s{rule} == {FIRED} else build({member})"
-                body.append(f"    {keyword} {standing(member)}: out.append({value})")
+                fired = f"s{claims[member].rule} == {FIRED}"
+                body.append(f"    {keyword} {standing(member)} and {fired}: out.append(T{member})")
                 keyword = "elif"
+            for member in group:
+                body.append(f"    elif {standing(member)}: out.append(build({member}))")
         body.append("    return tuple(out)")
         return body
 

@@ -283,13 +283,25 @@ def build_claims(program: Program) -> tuple[ClaimSpec, ...]:
     ]
     claims.sort(key=lambda c: _claim_key(c, program.rules))
     claims = [attrs.evolve(c, index=i) for i, c in enumerate(claims)]
+    # Only claims on the same option, or preferences naming each other, can
+    # conflict: index them so that large rulesets stay linear.
+    by_target: dict[str, list[ClaimSpec]] = {}
+    preferred_over: dict[str, list[ClaimSpec]] = {}
+    for claim in claims:
+        by_target.setdefault(claim.action.target, []).append(claim)
+        for other in claim.action.over:
+            preferred_over.setdefault(other, []).append(claim)
     out = []
     for b in claims:
+        rivals = {c.index: c for c in by_target.get(b.action.target, ())}
+        rivals.update((c.index, c) for c in preferred_over.get(b.action.target, ()))
+        for other in b.action.over:
+            rivals.update((c.index, c) for c in by_target.get(other, ()))
         beaten: list[tuple[int, str]] = []
-        for a in claims[: b.index]:
-            why = _beats(a, b, program.rules)
+        for index in sorted(i for i in rivals if i < b.index):
+            why = _beats(rivals[index], b, program.rules)
             if why:
-                beaten.append((a.index, why))
+                beaten.append((index, why))
         out.append(attrs.evolve(b, beaten_by=tuple(beaten)))
     return tuple(out)
 

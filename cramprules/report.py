@@ -21,6 +21,8 @@ from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED, OUTCOMES, PENDI
 from cramprules.evaluator import Env, describe_value, explain, render_condition, resolve
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from cramprules.ruleset import Ruleset
 
 __all__ = [
@@ -226,7 +228,7 @@ _make = tuple.__new__
 T = TypeVar("T")
 
 
-class lazy(Generic[T]):  # noqa: N801 - reads like functools.cached_property
+class lazy(Generic[T]):
     """A cached property without the lock of Python 3.11's cached_property.
 
     Computing a report part twice in a race is harmless (the result is the
@@ -261,7 +263,7 @@ class Report(tuple):  # type: ignore[type-arg]
 
     # No __slots__: the instance dict holds the lazily computed parts.
 
-    def __new__(cls, ruleset: Ruleset, values: tuple[AnyType, ...], states: tuple[int, ...]) -> Report:
+    def __new__(cls, ruleset: Ruleset, values: tuple[AnyType, ...], states: tuple[int, ...]) -> Self:
         return _make(cls, (ruleset, values, states))
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -317,12 +319,12 @@ class Report(tuple):  # type: ignore[type-arg]
     @lazy
     def recommendations(self) -> tuple[Recommendation, ...]:
         """Standing advice, ranked: priority, then prefer / recommend / avoid."""
-        return self[0].decisions.recommendations(self[2], self._conditional)  # type: ignore[return-value]
+        return self[0].decisions.recommendations(self[2], self._conditional)  # type: ignore[no-any-return]
 
     @lazy
     def referrals(self) -> tuple[Referral, ...]:
         """Referrals, urgent first, then by priority and source order."""
-        return self[0].decisions.referrals(self[2], self._conditional)  # type: ignore[return-value]
+        return self[0].decisions.referrals(self[2], self._conditional)  # type: ignore[no-any-return]
 
     @lazy
     def causes(self) -> tuple[Cause, ...]:
@@ -374,6 +376,7 @@ class Report(tuple):  # type: ignore[type-arg]
         ruleset = self.ruleset
         program = ruleset.program
         decide = ruleset.compiled.decide
+        live = self._live_rules()
         ranked: list[tuple[AnyType, Question]] = []
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
@@ -387,7 +390,7 @@ class Report(tuple):  # type: ignore[type-arg]
                 affected.update(
                     i
                     for i, (a, b) in enumerate(zip(self.states, states))
-                    if a != b and (a < NOT_MATCHED or b < NOT_MATCHED)
+                    if a != b and (a < NOT_MATCHED or b < NOT_MATCHED) and i in live
                 )
             if not affected:
                 continue
@@ -415,6 +418,22 @@ class Report(tuple):  # type: ignore[type-arg]
             )
         ranked.sort(key=lambda pair: pair[0])
         return tuple(q for _, q in ranked)
+
+    def _live_rules(self) -> set[int]:
+        """Rules whose outcome could still show: a rule whose every claim is
+        already beaten by advice that fired outright cannot change the report,
+        so the facts that decide it are not worth asking."""
+        ruleset = self.ruleset
+        claims = ruleset.claims
+        fired = {index for index in self._resolution.shown if self.states[claims[index].rule] == FIRED}
+        live: set[int] = set()
+        for i, rule in enumerate(ruleset.program.rules):
+            if any(a.kind == "suspect" for a in rule.actions):
+                live.add(i)
+        for claim in claims:
+            if not any(winner in fired for winner, _ in claim.beaten_by):
+                live.add(claim.rule)
+        return live
 
     # ------------------------------------------------------------ trace
 

@@ -85,14 +85,20 @@ def typed() -> cramprules.Ruleset:
         ({"constipaton": True}, "unknown fact 'constipaton'; did you mean 'constipation'?"),
         ({"zzz": True}, "unknown fact 'zzz'; this ruleset knows: constipation, pain, timing, tired"),
         ({"fatigue": True}, "'fatigue' is a cause that rules conclude, not an input fact"),
-        ({"constipation": "maybe"}, "constipation = 'maybe' is not valid: constipation takes yes or no (true/false)"),
+        (
+            {"constipation": "maybe"},
+            "constipation = 'maybe' is not valid: constipation takes yes or no (true/false)",
+        ),
         ({"constipation": 1}, "constipation = 1 is not valid: constipation takes yes or no (true/false)"),
         ({"pain": 11}, "pain = 11 is out of range: it must be between 0 and 10"),
         ({"pain": -0.5}, "pain = -0.5 is out of range: it must be between 0 and 10"),
         ({"pain": "lots"}, "pain = 'lots' is not valid: pain takes a number from 0 to 10"),
         ({"pain": True}, "pain = True is not valid: pain takes a number from 0 to 10"),
         ({"pain": float("nan")}, "pain = nan is not valid: pain takes a number from 0 to 10"),
-        ({"timing": "nihgt"}, "timing = 'nihgt' is not allowed: it must be one of night, workout; did you mean 'night'?"),
+        (
+            {"timing": "nihgt"},
+            "timing = 'nihgt' is not allowed: it must be one of night, workout; did you mean 'night'?",
+        ),
         ({"timing": 3}, "timing = 3 is not valid: timing takes one of night, workout"),
     ],
 )
@@ -196,7 +202,8 @@ def test_the_default_ruleset_is_built_once_per_engine(engine: cramprules.Engine)
 
 def test_a_ruleset_is_safe_to_share_between_threads(typed: cramprules.Ruleset) -> None:
     records = [
-        {"pain": p % 11, "constipation": p % 3 == 0, "timing": ("night", "workout")[p % 2]} for p in range(400)
+        {"pain": p % 11, "constipation": p % 3 == 0, "timing": ("night", "workout")[p % 2]}
+        for p in range(400)
     ]
     expected = [typed.evaluate(r).to_json() for r in records]
     results: dict[int, list[str]] = {}

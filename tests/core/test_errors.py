@@ -64,8 +64,10 @@ def test_a_missing_condition_is_reported_in_words_with_a_caret(engine: cramprule
             "if a then glycinate",
             1,
             11,
-            "expected an action (recommend, prefer, avoid, suspect or refer) after 'then', "
-            "but found the name 'glycinate'",
+            (
+                "expected an action (recommend, prefer, avoid, suspect or refer) after 'then', "
+                "but found the name 'glycinate'"
+            ),
             "say what to do with 'glycinate': recommend, prefer, avoid, suspect or refer",
         ),
         (
@@ -111,7 +113,7 @@ def test_a_missing_condition_is_reported_in_words_with_a_caret(engine: cramprule
             "write the date as YYYY-MM-DD, for example 2025-01-31",
         ),
         (
-            "if a then recommend b because \"x\" because \"y\"",
+            'if a then recommend b because "x" because "y"',
             1,
             35,
             "this rule has a second 'because' clause",
@@ -155,8 +157,7 @@ def test_errors_never_mention_lark_token_names(engine: cramprules.Engine) -> Non
             2,
             4,
             "'constipaton' is not declared, and it is close to the fact 'constipation'",
-            "did you mean 'constipation'? If 'constipaton' is a new fact, declare it: "
-            "fact constipaton: bool",
+            "did you mean 'constipation'? If 'constipaton' is a new fact, declare it: fact constipaton: bool",
         ),
         (
             'option glycinate "G"\nif a then prefer glycinat',
@@ -199,7 +200,7 @@ def test_errors_never_mention_lark_token_names(engine: cramprules.Engine) -> Non
             "give each rule its own name",
         ),
         (
-            'fact a: bool\nfact a: bool',
+            "fact a: bool\nfact a: bool",
             "duplicate-name",
             2,
             6,

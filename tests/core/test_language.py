@@ -56,7 +56,7 @@ def test_the_headline_sentence_is_a_complete_ruleset() -> None:
         ("timing not in [walking]", nodes.InValues(N("timing"), ("walking",), negated=True)),
         ("pain is known", nodes.IsKnown(N("pain"), known=True)),
         ("pain is unknown", nodes.IsKnown(N("pain"), known=False)),
-        ("low(x, 1.5, \"mg\")", nodes.Call("low", (N("x"), nodes.Number(1.5), nodes.Text("mg")))),
+        ('low(x, 1.5, "mg")', nodes.Call("low", (N("x"), nodes.Number(1.5), nodes.Text("mg")))),
         ("score(x) > 3", nodes.Compare(nodes.Call("score", (N("x"),)), ">", nodes.Number(3))),
         ("ready()", nodes.Call("ready", ())),
     ],
@@ -251,7 +251,7 @@ def test_spans_point_at_the_source_but_do_not_take_part_in_equality() -> None:
 
 
 def test_layout_is_free() -> None:
-    one_line = rule_of("rule r: if a and b then prefer c unless d because \"x\"")
+    one_line = rule_of('rule r: if a and b then prefer c unless d because "x"')
     spread = rule_of('rule r:\n\n  if a\n and\n b\n then\n prefer c\n unless d\n because\n "x"')
     assert one_line == spread
 

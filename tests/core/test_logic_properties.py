@@ -45,7 +45,9 @@ def facts_of(**values: bool | None) -> dict[str, bool]:
 
 @pytest.mark.parametrize(("a", "b"), list(itertools.product([T, F, U], repeat=2)))
 def test_and_or_follow_kleenes_truth_tables(a: bool | None, b: bool | None) -> None:
-    rs = ENGINE.parse_ruleset("rule both: if a and b then recommend x\nrule either: if a or b then recommend y")
+    rs = ENGINE.parse_ruleset(
+        "rule both: if a and b then recommend x\nrule either: if a or b then recommend y"
+    )
     states = rs.evaluate(facts_of(a=a, b=b)).states
     assert states == (state_for(AND[(a, b)]), state_for(OR[(a, b)]))
 
@@ -136,8 +138,7 @@ def test_generated_code_agrees_with_the_interpreter(
     condition: nodes.Condition, unless: nodes.Condition, facts: dict[str, object]
 ) -> None:
     text = (
-        DECLARATIONS
-        + f"if {render_condition(condition)} then recommend x unless {render_condition(unless)}"
+        DECLARATIONS + f"if {render_condition(condition)} then recommend x unless {render_condition(unless)}"
     )
     rs = ENGINE.parse_ruleset(text)
     env = Env({name: facts.get(name) for name in rs.facts}, {})

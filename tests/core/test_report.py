@@ -74,7 +74,9 @@ def check_golden(name: str, text: str) -> None:
 
 def test_to_dict_matches_the_golden_file(demo: cramprules.Ruleset) -> None:
     report = demo.evaluate(constipation=True, long_term=True, night_cramps=True, pain=9)
-    text = json.dumps(report.to_dict(), indent=2, sort_keys=False).replace(cramprules.__version__, "<version>")
+    text = json.dumps(report.to_dict(), indent=2, sort_keys=False).replace(
+        cramprules.__version__, "<version>"
+    )
     check_golden("demo_report.json", text + "\n")
 
 
@@ -117,8 +119,10 @@ def test_the_report_names_what_it_was_made_from_for_audits(demo: cramprules.Rule
 def test_json_is_byte_identical_for_the_same_input(demo: cramprules.Ruleset) -> None:
     facts = {"constipation": True, "long_term": True, "night_cramps": True}
     first = demo.evaluate(facts).to_json()
-    again = cramprules.Engine(autoload=False).parse_ruleset(RULESET, "demo.cramp").evaluate(
-        dict(reversed(facts.items()))
+    again = (
+        cramprules.Engine(autoload=False)
+        .parse_ruleset(RULESET, "demo.cramp")
+        .evaluate(dict(reversed(facts.items())))
     )
     assert first == again.to_json()
 
@@ -160,13 +164,17 @@ def test_questions_only_ask_what_can_still_change_the_outcome(demo: cramprules.R
 def test_questions_that_could_raise_an_urgent_referral_come_first(demo: cramprules.Ruleset) -> None:
     report = demo.evaluate({})
     assert report.questions[0].fact == "pain"
-    assert {q.fact for q in report.questions} == {"pain", "night_cramps", "long_term", "constipation", "bedtime"}
+    assert {q.fact for q in report.questions} == {
+        "pain",
+        "night_cramps",
+        "long_term",
+        "constipation",
+        "bedtime",
+    }
 
 
 def test_a_decided_report_asks_nothing(demo: cramprules.Ruleset) -> None:
-    report = demo.evaluate(
-        constipation=False, long_term=False, bedtime=False, pain=2, night_cramps=False
-    )
+    report = demo.evaluate(constipation=False, long_term=False, bedtime=False, pain=2, night_cramps=False)
     assert report.questions == ()
     assert report.recommendations == ()
 

@@ -154,7 +154,9 @@ def test_an_undecided_cause_leaves_its_users_pending_and_asks_its_facts(engine: 
 
 def test_a_cycle_through_causes_is_an_error_when_loading(engine: cramprules.Engine) -> None:
     with pytest.raises(RulesetError) as info:
-        engine.parse_ruleset("rule a: if x then suspect y\nrule b: if y then suspect x2\nrule c: if x2 then suspect x3\nrule d: if x3 then suspect y")
+        engine.parse_ruleset(
+            "rule a: if x then suspect y\nrule b: if y then suspect x2\nrule c: if x2 then suspect x3\nrule d: if x3 then suspect y"
+        )
     assert info.value.diagnostics[0].code == "rule-cycle"
     assert "b -> d -> c -> b" in info.value.message
     assert "'b' tests y, which 'd' suspects" in str(info.value)
@@ -252,7 +254,7 @@ def test_results_are_deterministic_byte_for_byte(engine: cramprules.Engine) -> N
 def test_an_urgent_referral_comes_first_whatever_else_fires(engine: cramprules.Engine) -> None:
     rs = engine.parse_ruleset(
         "rule mild priority 50: if pain >= 3 then refer physio\n"
-        "rule danger: if pain >= 8 then refer doctor urgent because \"Very painful cramps need a check.\"\n"
+        'rule danger: if pain >= 8 then refer doctor urgent because "Very painful cramps need a check."\n'
         "rule silence priority 1000: if pain >= 8 then avoid rest overrides mild\n"
     )
     report = rs.evaluate(pain=9)
@@ -283,7 +285,7 @@ def test_testing_rules_are_left_out_unless_asked_for(engine: cramprules.Engine) 
 def test_metadata_is_carried_into_the_report(engine: cramprules.Engine) -> None:
     rs = engine.parse_ruleset(
         'source berg "Dr. Eric Berg" url "https://example.org/berg"\n'
-        "rule c: if a then prefer citrate because \"For you.\" detail \"For the clinician.\" cite berg evidence C reviewed 2026-01-01"
+        'rule c: if a then prefer citrate because "For you." detail "For the clinician." cite berg evidence C reviewed 2026-01-01'
     )
     (recommendation,) = rs.evaluate(a=True).recommendations
     assert recommendation.because == "For you."
@@ -321,8 +323,14 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_include_splices_files_in_place(engine: cramprules.Engine, tmp_path: Path) -> None:
-    main = write(tmp_path / "clinic.cramp", 'ruleset clinic\ninclude "causes/heat.cramp"\nif hot then suspect heat_stress')
-    write(tmp_path / "causes" / "heat.cramp", 'cause heat_stress "Heat stress"\nif heat_stress then recommend shade')
+    main = write(
+        tmp_path / "clinic.cramp",
+        'ruleset clinic\ninclude "causes/heat.cramp"\nif hot then suspect heat_stress',
+    )
+    write(
+        tmp_path / "causes" / "heat.cramp",
+        'cause heat_stress "Heat stress"\nif heat_stress then recommend shade',
+    )
     report = engine.load_ruleset(main).evaluate(hot=True)
     assert [r.option for r in report.recommendations] == ["shade"]
     assert report.causes[0].label == "Heat stress"
@@ -379,3 +387,30 @@ def test_an_unknown_ruleset_name_suggests_the_nearest(engine: cramprules.Engine)
 def test_loading_a_missing_file_is_a_clear_error(engine: cramprules.Engine, tmp_path: Path) -> None:
     with pytest.raises(CramprulesError, match="no such ruleset file"):
         engine.load_ruleset(tmp_path / "nope.cramp")
+
+
+# ---------------------------------------------------------------- duplicates and dead ends
+
+
+def test_advice_given_outright_by_one_rule_is_not_made_conditional_by_another(
+    engine: cramprules.Engine,
+) -> None:
+    rs = engine.parse_ruleset("rule a: if x then recommend rest unless y\nrule b: if z then recommend rest")
+    (recommendation,) = rs.evaluate(x=True, z=True).recommendations
+    assert (recommendation.rule, recommendation.status) == ("b", "fired")
+    (conditional,) = rs.evaluate(x=True, z=False).recommendations
+    assert (conditional.rule, conditional.status) == ("a", "conditional")
+
+
+def test_each_rules_referral_keeps_its_own_reason(engine: cramprules.Engine) -> None:
+    rs = engine.parse_ruleset(
+        'rule flow: if a then refer doctor urgent because "Blood flow."\n'
+        'rule nerve: if b then refer doctor urgent because "Nerve."'
+    )
+    assert [r.because for r in rs.evaluate(a=True, b=True).referrals] == ["Blood flow.", "Nerve."]
+
+
+def test_facts_that_only_decide_advice_already_overruled_are_not_asked(engine: cramprules.Engine) -> None:
+    rs = engine.parse_ruleset("rule a priority 50: if k then avoid c\nrule b: if x then prefer c unless y")
+    assert rs.evaluate(k=True, x=True).questions == ()
+    assert [q.fact for q in rs.evaluate(k=False, x=True).questions] == ["y"]
