@@ -28,9 +28,8 @@ from cramprules.exceptions import (
     RulesetError,
     RulesetSyntaxError,
 )
-from cramprules.hookspecs import hookimpl
-
 if TYPE_CHECKING:
+    from cramprules.hookspecs import hookimpl
     from cramprules.engine import Engine
     from cramprules.report import (
         Cause,
@@ -89,6 +88,11 @@ _default_lock = threading.Lock()
 
 def __getattr__(name: str) -> object:
     """Import the heavier modules (lark, the compiler) only when first used."""
+    if name == "hookimpl":
+        from cramprules.hookspecs import hookimpl
+
+        globals()["hookimpl"] = hookimpl
+        return hookimpl
     if name in _LAZY:
         import importlib
 

@@ -355,22 +355,6 @@ def resolve(claims: Sequence[ClaimSpec], states: Sequence[int]) -> Resolution:
     return Resolution(tuple(shown), lost)
 
 
-def signature(ruleset: AnyType, states: tuple[int, ...]) -> frozenset[AnyType]:
-    """What a person sees of an outcome: standing claims and suspected causes."""
-    claims = ruleset.claims
-    program = ruleset.program
-    decisions = ruleset.decisions
-    seen: set[AnyType] = set()
-    for index in (*decisions.recommendations(states), *decisions.referrals(states)):
-        claim = claims[index]
-        action = claim.action
-        seen.add((action.kind, action.target, action.urgent, states[claim.rule]))
-    for name, value in cause_values(program, states).items():
-        if value is not False:
-            seen.add(("suspect", name, value))
-    return frozenset(seen)
-
-
 # ---------------------------------------------------------------- what-if
 
 

@@ -86,6 +86,8 @@ class Cause:
     status: Status = "fired"
     caveat: str | None = None
     because: str | None = None
+    facts: tuple[tuple[str, AnyType], ...] = ()
+    """The input facts behind ``evidence``, as ``(name, value)`` pairs."""
 
 
 @attrs.frozen
@@ -350,6 +352,15 @@ class Report(tuple):  # type: ignore[type-arg]
                         label=spec.label,
                         rule=rule.name,
                         evidence=tuple(dict.fromkeys(str(a) for a in atoms if a.value is True)),
+                        facts=tuple(
+                            dict.fromkeys(
+                                pair
+                                for a in atoms
+                                if a.value is True
+                                for pair in a.facts
+                                if pair[0] in program.facts
+                            )
+                        ),
                         sources=self._sources(tuple(dict.fromkeys((*rule.sources, *spec.sources)))),
                         status="conditional" if state == CONDITIONAL else "fired",
                         caveat=_caveat(self.ruleset, i, self.states, self._env),

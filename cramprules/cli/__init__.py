@@ -27,7 +27,7 @@ import click
 
 from cramprules._version import __version__
 
-__all__ = ["EXIT_CODES", "App", "cli", "main"]
+__all__ = ["EXIT_CODES", "App", "CliError", "cli", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_RULESET, EXIT_PLUGIN, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
 EXIT_CODES = {
@@ -50,6 +50,21 @@ COMMANDS = {
     "batch": ("cramprules.cli.batch", "Evaluate many records from a file, in parallel."),
     "plugins": ("cramprules.cli.plugins", "List the loaded plugins: where from, which hooks."),
 }
+
+
+class CliError(click.ClickException):
+    """An error shown as one message on stderr, with the exit code it deserves.
+
+    ``main()`` and ``CliRunner`` both turn it into the same output and exit
+    code, so the tests see exactly what a person at a terminal sees.
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
+
+    def show(self, file: AnyType = None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
 class App:
@@ -82,6 +97,11 @@ class App:
             return self.engine.default_ruleset(include_testing=include_testing)
         return self.engine.load_ruleset(ruleset, include_testing=include_testing)
 
+    @property
+    def disabled_plugins(self) -> tuple[str, ...]:
+        """The plugins ``-p no:NAME`` disabled, for engines rebuilt in worker processes."""
+        return tuple(a[3:] for a in self.plugin_args if a.startswith("no:"))
+
 
 class LazyGroup(click.Group):
     """A group whose commands are imported when they are run or asked for help."""
@@ -95,6 +115,21 @@ class LazyGroup(click.Group):
         module = importlib.import_module(COMMANDS[name][0])
         command: click.Command = module.command
         return command
+
+    def invoke(self, ctx: click.Context) -> AnyType:
+        """Run a command, turning a cramprules error into one message and an exit code."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            from cramprules.exceptions import CramprulesError
+
+            if not isinstance(exc, CramprulesError):
+                raise
+            debug = bool(ctx.params.get("debug")) or bool(getattr(ctx.obj, "debug", False))
+            message, code = describe_error(exc, debug)
+            raise CliError(message, code) from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (module, help_) in COMMANDS.items() if _exists(module)]
@@ -138,7 +173,9 @@ def _plugin_option(ctx: click.Context, param: click.Parameter, value: tuple[str,
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 @click.pass_context
-def cli(ctx: click.Context, plugin_args: tuple[str, ...], disable_plugin_autoload: bool | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, plugin_args: tuple[str, ...], disable_plugin_autoload: bool | None, debug: bool
+) -> None:
     """cramprules: cited, explainable recommendations from rulesets.
 
     With no RULESET, commands use the bundled leg-cramps ruleset.
@@ -157,8 +194,8 @@ def cli(ctx: click.Context, plugin_args: tuple[str, ...], disable_plugin_autoloa
         )
 
 
-def report_error(exc: BaseException, debug: bool) -> int:
-    """Print a cramprules error to stderr as one clear message; the exit code."""
+def describe_error(exc: BaseException, debug: bool) -> tuple[str, int]:
+    """The message and exit code of an error; with ``debug``, print its traceback first."""
     from cramprules.exceptions import CramprulesError, FactError, PluginError, RulesetError
 
     if debug:
@@ -166,23 +203,25 @@ def report_error(exc: BaseException, debug: bool) -> int:
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, RulesetError):
-        click.echo(str(exc), err=True)
-        return EXIT_RULESET
+        return str(exc), EXIT_RULESET
     if isinstance(exc, FactError):
-        click.echo(f"error: {exc}", err=True)
-        return EXIT_USAGE
+        return f"error: {exc}", EXIT_USAGE
     if isinstance(exc, PluginError):
-        click.echo(f"plugin error: {exc}", err=True)
-        return EXIT_PLUGIN
+        return f"plugin error: {exc}", EXIT_PLUGIN
     if isinstance(exc, CramprulesError):
-        click.echo(f"error: {exc}", err=True)
-        return EXIT_USAGE
-    click.echo(
+        return f"error: {exc}", EXIT_USAGE
+    message = (
         f"internal error: {type(exc).__name__}: {exc}\n"
-        "This is a bug in cramprules; run again with --debug and report the traceback.",
-        err=True,
+        "This is a bug in cramprules; run again with --debug and report the traceback."
     )
-    return EXIT_INTERNAL
+    return message, EXIT_INTERNAL
+
+
+def report_error(exc: BaseException, debug: bool) -> int:
+    """Print an error to stderr as one clear message; return its exit code."""
+    message, code = describe_error(exc, debug)
+    click.echo(message, err=True)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,7 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="cramprules", standalone_mode=False)
+        # Without standalone mode, click returns the code of ``ctx.exit(n)``.
+        result = cli.main(args=args, prog_name="cramprules", standalone_mode=False)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.Abort:
@@ -207,10 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last resort: a message, not a traceback
         code = report_error(exc, debug)
     else:
-        code = 0
+        code = result if isinstance(result, int) and not isinstance(result, bool) else 0
     if argv is None:
         sys.exit(code)
     return code

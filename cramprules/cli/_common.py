@@ -1,35 +1,118 @@
-"""Options and helpers that several commands share."""
+"""Options and helpers that several commands share.
+
+Nothing here imports the engine at module level: ``cramprules eval --help``
+must start without the parser or any plugin.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any as AnyType, TypeVar
+from typing import IO, TextIO, TypeVar
+from typing import Any as AnyType
 
 import click
+from click.shell_completion import CompletionItem
 
 F = TypeVar("F", bound=Callable[..., AnyType])
 
 
+# ---------------------------------------------------------------- terminals and colour
+
+
+def is_terminal(stream: IO[AnyType] | None) -> bool:
+    """Whether ``stream`` is a terminal a person reads (tests monkeypatch this)."""
+    if stream is None:
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or odd streams are not terminals
+        return False
+
+
+def color_enabled(stream: IO[AnyType] | None = None) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return is_terminal(sys.stdout if stream is None else stream)
+
+
+class Painter:
+    """``click.style`` when colour is on, plain text when it is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, **style: AnyType) -> str:
+        return click.style(text, **style) if self.enabled else text
+
+
+def paint_text_report(text: str, paint: Painter) -> str:
+    """Headings of the text format in bold, the urgent one in red: for terminals only.
+
+    The text format itself stays plain (it is also written to files); this
+    recognises its headings by the dashes under them and leaves anything
+    else as it is.
+    """
+    if not paint.enabled:
+        return text
+    lines = text.split("\n")
+    for i in range(len(lines) - 1):
+        title, rule = lines[i], lines[i + 1]
+        if title and rule and set(rule) == {"-"} and len(rule) == len(title):
+            urgent = title.isupper()
+            lines[i] = paint(title, bold=True, fg="red" if urgent else None)
+        elif title.startswith("  ! "):
+            lines[i] = paint(title, fg="red", bold=True)
+    return "\n".join(lines)
+
+
+def progress(length: int, label: str) -> AnyType:
+    """A progress bar on stderr when it is a terminal; silent when piped."""
+    hidden = not is_terminal(sys.stderr)
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=hidden, show_pos=True)
+
+
+# ---------------------------------------------------------------- arguments and options
+
+
+def _complete_ruleset(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Ruleset names that plugins offer, then ``.cramp`` files."""
+    items = [CompletionItem(incomplete, type="file")]
+    try:
+        from cramprules.engine import Engine
+
+        names = Engine().ruleset_names()
+    except Exception:  # noqa: BLE001 - completion must never crash a shell
+        return items
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)] + items
+
+
 def ruleset_argument(function: F) -> F:
-    return click.argument("ruleset", required=False, metavar="[RULESET]")(function)
+    return click.argument("ruleset", required=False, metavar="[RULESET]", shell_complete=_complete_ruleset)(
+        function
+    )
+
+
+def complete_formats(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Every format the installed plugins register (for shell completion)."""
+    try:
+        from cramprules.engine import Engine
+
+        names = Engine().formats()
+    except Exception:  # noqa: BLE001 - completion must never crash a shell
+        return []
+    return [n for n in names if n.startswith(incomplete)]
 
 
 def format_option(default: str = "text") -> Callable[[F], F]:
     """``--format NAME``: any format a plugin registers, checked when used."""
-
-    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-        from cramprules.engine import Engine
-
-        try:
-            names = Engine().formats()
-        except Exception:  # noqa: BLE001 - completion must never crash a shell
-            return []
-        return [n for n in names if n.startswith(incomplete)]
-
     return click.option(
         "--format",
         "-f",
@@ -37,9 +120,18 @@ def format_option(default: str = "text") -> Callable[[F], F]:
         default=default,
         show_default=True,
         metavar="NAME",
-        shell_complete=complete,
+        shell_complete=complete_formats,
         help="Output format: text, json, markdown, html, or one a plugin adds.",
     )
+
+
+def output_option(function: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE instead of stdout; all of it or, on failure, nothing.",
+    )(function)
 
 
 def audience_option(function: F) -> F:
@@ -83,18 +175,43 @@ def fact_options(function: F) -> F:
     return function
 
 
-def parse_fact_args(fact_args: Iterable[str]) -> dict[str, object]:
+# ---------------------------------------------------------------- facts
+
+
+def parse_fact_args(fact_args: Iterable[str], param_hint: str = "--fact") -> dict[str, object]:
+    """``NAME=VALUE`` items as a mapping; a bare ``NAME`` means true.
+
+    Values stay text: the ruleset coerces them by the fact's declared type.
+    """
     facts: dict[str, object] = {}
     for item in fact_args:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not name:
-            raise click.BadParameter(f"'{item}' has no fact name", param_hint="--fact")
+            raise click.BadParameter(f"'{item}' has no fact name", param_hint=param_hint)
         facts[name] = value.strip() if sep else True
     return facts
 
 
-def read_fact_records(engine: AnyType, facts_file: str | None, facts_format: str | None) -> list[dict[str, object]]:
+def looks_like_ruleset(engine: AnyType, word: str) -> bool:
+    """Whether a positional word names a ruleset (a file or a plugin's name) rather than a fact."""
+    if "=" in word:
+        return False
+    if word.endswith(".cramp") or os.sep in word or Path(word).is_file():
+        return True
+    return word in engine.ruleset_names()
+
+
+def split_positionals(engine: AnyType, words: Sequence[str]) -> tuple[str | None, list[str]]:
+    """``[RULESET] [NAME=VALUE | NAME ...]``: the ruleset, if the first word is one, and the facts."""
+    if words and looks_like_ruleset(engine, words[0]):
+        return words[0], list(words[1:])
+    return None, list(words)
+
+
+def read_fact_records(
+    engine: AnyType, facts_file: str | None, facts_format: str | None
+) -> list[dict[str, object]]:
     """The records of ``--facts``: none, one or many."""
     if facts_file is None:
         return []
@@ -113,21 +230,65 @@ def read_fact_records(engine: AnyType, facts_file: str | None, facts_format: str
     return engine.load_facts_file(path)  # type: ignore[no-any-return]
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print, or write a file atomically: all of it or, on failure, nothing."""
+def gather_facts(
+    engine: AnyType,
+    fact_args: Iterable[str],
+    facts_file: str | None,
+    facts_format: str | None,
+    *,
+    positional: Iterable[str] = (),
+    what: str = "this command",
+) -> dict[str, object]:
+    """One fact set from ``--facts`` (a single record), positional facts and ``--fact``; flags win."""
+    records = read_fact_records(engine, facts_file, facts_format)
+    if len(records) > 1:
+        raise click.BadParameter(
+            f"{facts_file} holds {len(records)} records; {what} takes one (use 'cramprules batch' for many)",
+            param_hint="--facts",
+        )
+    base = records[0] if records else {}
+    return {**base, **parse_fact_args(positional, "FACTS"), **parse_fact_args(fact_args)}
+
+
+# ---------------------------------------------------------------- output
+
+
+@contextlib.contextmanager
+def open_output(output: str | None) -> Iterator[TextIO]:
+    """stdout, or a file written atomically: all of it, or on failure nothing.
+
+    The text goes to a temporary file beside the target, which replaces the
+    target only when the ``with`` block finishes without an error.
+    """
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        yield sys.stdout
         return
+    from cramprules.cli import CliError
+
     target = Path(output)
     directory = target.parent if str(target.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
         raise
+
+
+def write_output(text: str, output: str | None, *, color: bool | None = None) -> None:
+    """Print, or write a file atomically: all of it or, on failure, nothing."""
+    if output is None or output == "-":
+        click.echo(text, nl=False, color=color)
+        return
+    with open_output(output) as handle:
+        handle.write(text)
 
 
 def check_format(engine: AnyType, name: str) -> None:

@@ -3,21 +3,60 @@
 from __future__ import annotations
 
 import json
+from typing import Any as AnyType
 
 import click
 
 from cramprules.cli import App
 from cramprules.cli._common import (
+    Painter,
     audience_option,
     check_format,
+    color_enabled,
     fact_options,
     format_option,
+    output_option,
+    paint_text_report,
     parse_fact_args,
+    progress,
     read_fact_records,
     ruleset_argument,
     testing_option,
     write_output,
 )
+from cramprules.exceptions import FactError
+
+CHUNK = 256
+"""Records evaluated between two updates of the progress bar."""
+
+
+def evaluate_records(
+    rs: AnyType, records: list[dict[str, object]], flags: dict[str, object]
+) -> list[AnyType]:
+    """Every record with the flags on top, by the fast path, with a progress bar when there are many."""
+    if len(records) == 1:  # one fact set: its errors need no record number
+        return [rs.evaluate({**records[0], **flags})]
+    if len(records) <= CHUNK:
+        return rs.evaluate_many([{**record, **flags} for record in records])  # type: ignore[no-any-return]
+    reports: list[AnyType] = []
+    with progress(len(records), "Evaluating") as bar:
+        for start in range(0, len(records), CHUNK):
+            chunk = [{**record, **flags} for record in records[start : start + CHUNK]]
+            try:
+                reports.extend(rs.evaluate_many(chunk))
+            except FactError as exc:
+                raise renumbered(exc, start) from None
+            bar.update(len(chunk))
+    return reports
+
+
+def renumbered(exc: FactError, offset: int) -> FactError:
+    """The error of a chunk's record, numbered from the start of the input."""
+    record = exc.record
+    if record is None:
+        return exc
+    message = str(exc).replace(f"record {record}:", f"record {record + offset}:", 1)
+    return FactError(message, fact=exc.fact, suggestion=exc.suggestion, record=record + offset)
 
 
 @click.command("eval")
@@ -26,7 +65,7 @@ from cramprules.cli._common import (
 @format_option()
 @audience_option
 @testing_option
-@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@output_option
 @click.pass_obj
 def command(
     app: App,
@@ -41,8 +80,10 @@ def command(
 ) -> None:
     """Evaluate facts against RULESET (default: the bundled leg-cramps ruleset).
 
-    Facts come from --fact flags and from --facts FILE; flags win.  A file
-    with several records gives one report each (a JSON list with --format json).
+    Facts come from --fact flags and from --facts FILE; flags win.  A value
+    is read by the fact's declared type: yes/no, a number, or one of the
+    allowed names.  A file with several records gives one report each (a
+    JSON list with --format json).
 
     \b
     Examples:
@@ -50,17 +91,20 @@ def command(
       cramprules eval --fact constipation --fact long_term --fact bedtime=no
       cramprules eval clinic.cramp --facts patient.yaml --format markdown
       echo '{"night_cramps": true}' | cramprules eval --facts - --format json
+      cramprules eval --fact pain=9 --format html --output report.html
     """
     engine = app.engine
     check_format(engine, format_name)
     flags = parse_fact_args(fact_args)
     records = read_fact_records(engine, facts_file, facts_format) or [{}]
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
-    reports = [rs.evaluate({**record, **flags}) for record in records]
+    reports = evaluate_records(rs, records, flags)
     if len(reports) == 1:
         text = engine.render(reports[0], format_name, audience=audience)
     elif format_name == "json":
         text = json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False) + "\n"
     else:
         text = "\n".join(engine.render(r, format_name, audience=audience) for r in reports)
-    write_output(text, output)
+    to_terminal = output in (None, "-") and format_name == "text"
+    paint = Painter(to_terminal and color_enabled())
+    write_output(paint_text_report(text, paint), output, color=paint.enabled or None)

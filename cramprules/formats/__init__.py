@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from cramprules.report import Report, Source
+from cramprules.report import Cause, Report, Source
 
 __all__ = ["DISCLAIMER", "Item", "Section", "sections"]
 
@@ -51,6 +51,46 @@ def _note(because: str | None, detail: str | None, audience: Audience) -> str | 
     return because or detail
 
 
+def _answer(value: object) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def _evidence(report: Report, cause: Cause, audience: Audience) -> tuple[str, ...]:
+    """What pointed to a cause: the DSL tests for a clinician, the person's
+    own answers to the questions for a patient."""
+    if audience == "clinician" or not cause.facts:
+        return cause.evidence
+    facts = report.ruleset.facts
+    return tuple(
+        f"you answered {_answer(value)} to \u201c{facts[name].prompt}\u201d" for name, value in cause.facts
+    )
+
+
+def _caveat(report: Report, rule_name: str, caveat: str | None, audience: Audience) -> str | None:
+    """Why advice is conditional.  A patient is told which open question it
+    depends on rather than shown the rule's ``unless``."""
+    if caveat is None or audience == "clinician":
+        return caveat
+    program = report.ruleset.program
+    rule = next((r for r in program.rules if r.name == rule_name), None)
+    if rule is None or rule.unless is None:
+        return caveat
+    from cramprules.checker import names_in
+
+    open_facts = [
+        program.facts[name].prompt
+        for name in program.facts
+        if name in names_in(rule.unless) and report.values[list(program.facts).index(name)] is None
+    ]
+    if not open_facts:
+        return caveat
+    return "depends on your answer to: " + " / ".join(open_facts)
+
+
 def sections(report: Report, audience: Audience = "patient") -> list[Section]:
     """The report's content in reading order, as plain data for a format."""
     program = report.ruleset.program
@@ -64,7 +104,7 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                 "See a doctor urgently",
                 tuple(
                     Item(
-                        f"See a {r.to} urgently" if r.to.isalpha() else f"See {r.to} urgently",
+                        f"See a {r.to.replace('_', ' ')} urgently",
                         _note(r.because, r.detail, audience),
                         r.sources,
                         r.caveat,
@@ -85,9 +125,9 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                         c.label,
                         c.because,
                         c.sources,
-                        c.caveat,
+                        _caveat(report, c.rule, c.caveat, audience),
                         rule=c.rule,
-                        evidence=c.evidence,
+                        evidence=_evidence(report, c, audience),
                     )
                     for c in report.causes
                 ),
@@ -100,10 +140,10 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                 "Who to see",
                 tuple(
                     Item(
-                        f"See a {r.to}",
+                        f"See a {r.to.replace('_', ' ')}",
                         _note(r.because, r.detail, audience),
                         r.sources,
-                        r.caveat,
+                        _caveat(report, r.rule, r.caveat, audience),
                         rule=r.rule,
                     )
                     for r in other_referrals
@@ -113,13 +153,18 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
     positive = [r for r in report.recommendations if r.action != "avoid"]
     groups: dict[str | None, list[Item]] = {}
     for rec in positive:
-        verb = "Prefer" if rec.action == "prefer" else "Try"
-        text = f"{verb} {rec.label}"
-        if rec.over:
+        text = rec.label
+        if rec.action == "prefer":
             labels = [program.options[o].label for o in rec.over if o in program.options]
-            text += " over " + ", ".join(labels)
+            text += f", rather than {_lower_first(' or '.join(labels))}" if labels else " (preferred)"
         groups.setdefault(rec.group, []).append(
-            Item(text, _note(rec.because, rec.detail, audience), rec.sources, rec.caveat, rule=rec.rule)
+            Item(
+                text,
+                _note(rec.because, rec.detail, audience),
+                rec.sources,
+                _caveat(report, rec.rule, rec.caveat, audience),
+                rule=rec.rule,
+            )
         )
     for name, label in program.groups.items():
         if name in groups:
@@ -134,10 +179,10 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                 "Avoid",
                 tuple(
                     Item(
-                        f"Avoid {r.label}",
+                        r.label,
                         _note(r.because, r.detail, audience),
                         r.sources,
-                        r.caveat,
+                        _caveat(report, r.rule, r.caveat, audience),
                         rule=r.rule,
                     )
                     for r in avoid
@@ -166,11 +211,19 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
     return out
 
 
+def _lower_first(text: str) -> str:
+    """``Magnesium glycinate`` -> ``magnesium glycinate``, but leave ``NSAIDs``."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower():
+        return text[:1].lower() + text[1:]
+    return text
+
+
 def _answer_hint(kind: str, values: Sequence[str], low: object, high: object) -> str:
     if kind == "bool":
-        return "yes / no"
+        return "yes/no"
     if kind == "enum":
-        return " / ".join(values)
+        return "/".join(values)
     if low is not None and high is not None:
         return f"a number from {low} to {high}"
     return "a number"

@@ -5,57 +5,76 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from cramprules.formats import DISCLAIMER, Audience, Section, heading, sections
+from cramprules.formats import DISCLAIMER, Audience, Item, Section, heading, sections
 from cramprules.hookspecs import hookimpl
 from cramprules.report import Report
+
+__all__ = ["render"]
 
 WIDTH = 78
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
+    """Wrap without breaking words or web addresses at their hyphens."""
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=first if rest is None else rest,
+        break_on_hyphens=False,
+        break_long_words=False,
+    ) or [first.rstrip()]
 
 
-def _section(section: Section, source_numbers: dict[str, int]) -> list[str]:
-    lines = [section.title.upper() if section.key == "urgent" else section.title]
-    lines.append("-" * len(lines[0]))
-    for number, item in enumerate(section.items, 1):
+def _refs(item: Item, numbers: dict[str, int]) -> str:
+    return "".join(f"[{numbers[s.name]}]" for s in item.sources if s.name in numbers)
+
+
+def _section(section: Section, numbers: dict[str, int]) -> list[str]:
+    title = section.title.upper() if section.key == "urgent" else section.title
+    lines = [title, "-" * len(title)]
+    items = section.items
+    for position, item in enumerate(items):
+        number = position + 1
         if section.key == "sources":
-            first = f"[{number}] {item.text}"
-            lines.extend(_wrap(first + (f" <{item.note}>" if item.note else ""), "  "))
+            label = f"[{number}] "
+            text = item.text + (f" <{item.note}>" if item.note else "")
+            lines.extend(_wrap(text, "  " + label, "  " + " " * len(label)))
             continue
-        bullet = f"{number}. " if section.key == "questions" else ("! " if item.urgent else "* ")
-        text = item.text
+        if section.key == "questions":
+            bullet = f"{number}. "
+            text = item.text + (f" ({item.note})" if item.note else "")
+            lines.extend(_wrap(text, "  " + bullet, "  " + " " * len(bullet)))
+            continue
+        bullet = "! " if item.urgent else "* "
+        lines.extend(_wrap(item.text, "  " + bullet, "    "))
         if item.caveat:
-            text += f" (only {item.caveat})" if item.caveat.startswith("unless") else f" ({item.caveat})"
-        if section.key == "questions" and item.note:
-            text += f" [{item.note}]"
-        lines.extend(_wrap(text, "  " + bullet)[:1])
-        lines.extend(_wrap(text, "  " + " " * len(bullet))[1:] if len(_wrap(text, "  " + bullet)) > 1 else [])
+            lines.extend(_wrap(f"({item.caveat})", "    "))
         if item.evidence:
-            lines.extend(_wrap("because " + "; ".join(item.evidence), "    "))
-        if item.note and section.key != "questions":
-            cite = ""
-            if item.sources:
-                cite = " " + "".join(f"[{source_numbers[s.name]}]" for s in item.sources)
-            lines.extend(_wrap(item.note + cite, "    "))
-        elif item.sources and section.key != "questions":
-            lines.extend(_wrap("".join(f"[{source_numbers[s.name]}]" for s in item.sources), "    "))
+            lines.extend(_wrap("Because " + "; ".join(item.evidence) + ".", "    "))
+        # Several items from one rule share its explanation: print it once, after the last.
+        following = items[position + 1] if position + 1 < len(items) else None
+        shared = following is not None and following.note == item.note and following.rule == item.rule
+        if shared:
+            continue
+        explanation = " ".join(part for part in (item.note, _refs(item, numbers)) if part)
+        if explanation:
+            lines.extend(_wrap(explanation, "    "))
     return lines
 
 
 def render(report: Report, *, audience: Audience = "patient") -> str:
     """Urgent referrals first, then causes, advice, questions and sources."""
     parts = sections(report, audience)
-    source_numbers: dict[str, int] = {}
+    numbers: dict[str, int] = {}
     for section in parts:
         if section.key == "sources":
-            source_numbers = {item.rule or "": i for i, item in enumerate(section.items, 1)}
+            numbers = {item.rule or "": i for i, item in enumerate(section.items, 1)}
     lines = [heading(report), ""]
     if not any(s.key not in ("questions", "sources") for s in parts):
-        lines += ["No recommendation yet: the facts given do not decide any rule.", ""]
+        lines += ["No advice yet: the answers so far do not decide any rule.", ""]
     for section in parts:
-        lines.extend(_section(section, source_numbers))
+        lines.extend(_section(section, numbers))
         lines.append("")
     lines.extend(_wrap(DISCLAIMER, ""))
     return "\n".join(lines) + "\n"

@@ -204,7 +204,7 @@ def test_the_text_report_reads_urgent_causes_advice_relief_questions_sources_the
         "Questions that would sharpen this answer",
         "Sources",
     ]
-    assert "(only unless bedtime)" in text
+    assert "(depends on your answer to: Would you take the supplement at bedtime?)" in text
     assert "not medical advice" in text.splitlines()[-2] + text.splitlines()[-1]
 
 
