@@ -28,9 +28,10 @@ from cramprules.exceptions import (
     RulesetError,
     RulesetSyntaxError,
 )
+
 if TYPE_CHECKING:
-    from cramprules.hookspecs import hookimpl
     from cramprules.engine import Engine
+    from cramprules.hookspecs import hookimpl
     from cramprules.report import (
         Cause,
         Question,

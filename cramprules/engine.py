@@ -20,6 +20,7 @@ from cramprules._resources import data_dir
 from cramprules._version import __version__
 from cramprules.checker import SourceText, check
 from cramprules.exceptions import CramprulesError, FactError, PluginError
+from cramprules.facts import coercer
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
@@ -69,11 +70,16 @@ class Engine:
                 )
             return self._pm
 
-    def plugins(self) -> list[_plugins.PluginInfo]:
-        """Every loaded plugin with its distribution, version and hooks."""
-        return _plugins.list_plugins(self.plugin_manager)
+    def plugins(self, *, include_disabled: bool = False) -> list[_plugins.PluginInfo]:
+        """Every loaded plugin with its distribution, version and hooks.
 
-    def _collected(self, hook: str, what: str, check_entry: Callable[[str, object], str | None]) -> dict[str, tuple[AnyType, str]]:
+        ``include_disabled`` also lists the plugins that ``disable`` left out.
+        """
+        return _plugins.list_plugins(self.plugin_manager, include_disabled=include_disabled)
+
+    def _collected(
+        self, hook: str, what: str, check_entry: Callable[[str, object], str | None]
+    ) -> dict[str, tuple[AnyType, str]]:
         with self._lock:
             if hook not in self._cache:
                 self._cache[hook] = _plugins.collect(self.plugin_manager, hook, what=what, check=check_entry)
@@ -89,9 +95,9 @@ class Engine:
         return {name: fn for name, (fn, _) in sorted(found.items())}
 
     def loaders(self) -> dict[str, Callable[[str], Sequence[Mapping[str, object]]]]:
-        """Fact loaders by file suffix (without the dot)."""
-        found = self._collected("cramprules_loaders", "loader", _plugins.callable_check)
-        return {name.lstrip(".").lower(): fn for name, (fn, _) in sorted(found.items())}
+        """Fact loaders by file suffix (without the dot, such as ``json`` or ``fhir.json``)."""
+        found = self._collected("cramprules_loaders", "loader", _plugins.loader_check)
+        return {name: fn for name, (fn, _) in sorted(found.items())}
 
     def ruleset_names(self) -> list[str]:
         """The names of every ruleset the plugins offer."""
@@ -226,8 +232,10 @@ class Engine:
         except KeyError as exc:
             known = exc.args[1] if len(exc.args) > 1 else []
             guess = closest(name, known)
-            hint = f"; did you mean '{guess}'?" if guess else (
-                f"; known rulesets: {', '.join(known)}" if known else "; no plugin offers any ruleset"
+            hint = (
+                f"; did you mean '{guess}'?"
+                if guess
+                else (f"; known rulesets: {', '.join(known)}" if known else "; no plugin offers any ruleset")
             )
             raise CramprulesError(f"there is no ruleset called '{name}'{hint}") from None
         ruleset = self._build(source, include_testing=include_testing)
@@ -266,37 +274,67 @@ class Engine:
         return text
 
     def load_facts(self, text: str, format: str) -> list[dict[str, object]]:
-        """Read fact sets from ``text`` in a loader's format (``json``, ``csv``, ...)."""
-        loaders = self.loaders()
+        """Read fact sets from ``text`` in a loader's format (``json``, ``csv``, ...).
+
+        A loader signals bad input with :class:`FactError`; any other exception,
+        or a result that is not a list of fact mappings, is a :class:`PluginError`
+        naming the plugin.
+        """
+        found = self._collected("cramprules_loaders", "loader", _plugins.loader_check)
         key = format.lstrip(".").lower()
-        if key not in loaders:
-            guess = closest(key, loaders)
-            hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(loaders))
+        if key not in found:
+            guess = closest(key, found)
+            hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(found))
             raise FactError(f"no loader reads '{format}' files; {hint}", fact="")
+        loader, plugin = found[key]
         try:
-            records = loaders[key](text)
+            records = loader(text)
         except CramprulesError:
             raise
         except Exception as exc:
-            raise FactError(f"cannot read the {key} facts: {type(exc).__name__}: {exc}", fact="") from exc
+            raise PluginError(
+                f"loader '{key}' of plugin '{plugin}' failed: {type(exc).__name__}: {exc}",
+                plugin=plugin,
+            ) from exc
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+            raise PluginError(
+                f"loader '{key}' of plugin '{plugin}' returned {type(records).__name__}, "
+                "not a list of fact mappings",
+                plugin=plugin,
+            )
         out = []
         for i, record in enumerate(records):
             if not isinstance(record, Mapping):
-                raise FactError(
-                    f"record {i} of the {key} input is a {type(record).__name__}, not a set of facts",
-                    fact="",
+                raise PluginError(
+                    f"loader '{key}' of plugin '{plugin}' gave record {i} as a "
+                    f"{type(record).__name__}, not a mapping of facts",
+                    plugin=plugin,
                 )
             out.append(dict(record))
         return out
 
     def load_facts_file(self, path: str | Path) -> list[dict[str, object]]:
-        """Read fact sets from a file, choosing the loader by its suffix."""
+        """Read fact sets from a file, choosing the loader by its suffix.
+
+        The longest registered suffix wins: ``patient.fhir.json`` goes to a
+        ``fhir.json`` loader when there is one, else to ``json``.
+        """
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
-        return self.load_facts(text, path.suffix or "json")
+        return self.load_facts(text, self.loader_for(path))
+
+    def loader_for(self, path: str | Path) -> str:
+        """The loader name for a file: its longest suffix that a loader registers."""
+        suffixes = [s.lower() for s in Path(path).suffixes]
+        loaders = self.loaders()
+        for i in range(len(suffixes)):
+            candidate = "".join(suffixes[i:]).lstrip(".")
+            if candidate in loaders:
+                return candidate
+        return suffixes[-1].lstrip(".") if suffixes else "json"
 
 
 def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
@@ -317,6 +355,14 @@ def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
                 f"which ruleset '{ruleset.name}' does not declare",
                 plugin=impl.plugin_name,
             )
+        for name, value in result.items():
+            try:
+                coercer(ruleset.facts[name])(value)
+            except FactError as exc:
+                raise PluginError(
+                    f"plugin '{impl.plugin_name}' derived a bad value for '{name}': {exc}",
+                    plugin=impl.plugin_name,
+                ) from None
         return result
 
     return derive

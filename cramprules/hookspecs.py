@@ -88,7 +88,9 @@ def cramprules_formats() -> Mapping[str, Callable[..., str]]:
 def cramprules_loaders() -> Mapping[str, Callable[[str], Sequence[Mapping[str, object]]]]:
     """Offer input formats for facts: ``{suffix: callable(text) -> [facts, ...]}``.
 
-    ``suffix`` is a file suffix without the dot, such as ``"json"``.
+    ``suffix`` is a file suffix in lower case without the leading dot, such as
+    ``"json"``, or a compound one such as ``"fhir.json"``: a file is read by
+    the loader of the longest suffix it ends with.
     """
 
 

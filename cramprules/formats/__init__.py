@@ -15,12 +15,15 @@ import attrs
 
 from cramprules.report import Cause, Report, Source
 
-__all__ = ["DISCLAIMER", "Item", "Section", "sections"]
+__all__ = ["DISCLAIMER", "NO_ADVICE", "Item", "Section", "sections"]
 
 DISCLAIMER = (
     "This report is information, not medical advice: talk to a doctor or "
     "pharmacist before you start a supplement or if your symptoms worry you."
 )
+
+NO_ADVICE = "No advice yet: the answers so far do not decide any rule."
+"""What the human formats say when nothing but questions remain."""
 
 Audience = Literal["patient", "clinician"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from cramprules.formats import DISCLAIMER, Audience, Item, Section, heading, sections
+from cramprules.formats import DISCLAIMER, NO_ADVICE, Audience, Item, Section, heading, sections
 from cramprules.hookspecs import hookimpl
 from cramprules.report import Report
 
@@ -72,7 +72,7 @@ def render(report: Report, *, audience: Audience = "patient") -> str:
             numbers = {item.rule or "": i for i, item in enumerate(section.items, 1)}
     lines = [heading(report), ""]
     if not any(s.key not in ("questions", "sources") for s in parts):
-        lines += ["No advice yet: the answers so far do not decide any rule.", ""]
+        lines += [NO_ADVICE, ""]
     for section in parts:
         lines.extend(_section(section, numbers))
         lines.append("")

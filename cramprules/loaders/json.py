@@ -13,6 +13,8 @@ def load(text: str) -> list[Mapping[str, object]]:
     """An object is one fact set; a list of objects is many; JSON Lines works too."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise FactError("the JSON facts nest too deeply to be fact records", fact="") from None
     except json.JSONDecodeError as first:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > 1:

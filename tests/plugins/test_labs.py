@@ -1,0 +1,152 @@
+"""cramprules-labs, loaded through its installed entry point."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import cramprules
+from cramprules.plugins import AUTOLOAD_ENV
+
+
+@pytest.fixture(scope="module")
+def engine_with_labs() -> cramprules.Engine:
+    # Explicit autoload: tox sets CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD for the suite.
+    engine = cramprules.Engine(autoload=True, disable=["fhir"])
+    assert "labs" in [i.name for i in engine.plugins()], "pip install -e plugins/cramprules-labs"
+    return engine
+
+
+@pytest.fixture(scope="module")
+def leg_cramps(engine_with_labs) -> cramprules.Ruleset:
+    return engine_with_labs.default_ruleset()
+
+
+def causes(report: cramprules.Report) -> set[str]:
+    return {c.name for c in report.causes}
+
+
+def test_it_loads_through_the_entry_point_only(fakes, monkeypatch) -> None:
+    fakes.installed("cramprules-labs")
+    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    assert "serum_magnesium" in cramprules.Engine().default_ruleset().facts
+    assert "serum_magnesium" not in cramprules.Engine(autoload=False).default_ruleset().facts
+
+
+def test_lab_facts_have_units_and_questions(leg_cramps) -> None:
+    units = {
+        name: leg_cramps.facts[name].unit for name in ("serum_magnesium", "serum_potassium", "serum_calcium")
+    }
+    assert units == {"serum_magnesium": "mg/dL", "serum_potassium": "mmol/L", "serum_calcium": "mg/dL"}
+    assert "mg/dL" in leg_cramps.facts["serum_magnesium"].prompt
+    for name in ("low_magnesium_lab", "low_potassium_lab", "very_low_potassium_lab", "low_calcium_lab"):
+        assert leg_cramps.facts[name].derived, name
+
+
+def test_every_reference_range_cites_a_source_with_a_url(leg_cramps) -> None:
+    from cramprules_labs import RANGES
+
+    for reference in RANGES:
+        source = leg_cramps.source(reference.source)
+        assert source.url, reference
+        assert source.url.startswith("https://"), reference
+        # The fragment's wording and the plugin's table agree on the limit.
+        assert f"{reference.low:g} {reference.unit}" in leg_cramps.facts[reference.derived].prompt
+
+
+def test_the_fragment_thresholds_match_the_table(leg_cramps) -> None:
+    from cramprules_labs import FRAGMENT, RANGES
+
+    text = FRAGMENT.read_text()
+    limits = {fact: float(limit) for fact, limit in re.findall(r"below\((\w+), ([\d.]+)\)", text)}
+    lows = {r.fact: r.low for r in RANGES if r.derived.startswith("low_")}
+    assert limits == lows
+
+
+@pytest.mark.parametrize(
+    ("facts", "derived"),
+    [
+        ({"serum_magnesium": 1.6}, {"low_magnesium_lab": True}),
+        ({"serum_magnesium": 1.7}, {"low_magnesium_lab": False}),
+        ({"serum_potassium": 3.4}, {"low_potassium_lab": True, "very_low_potassium_lab": False}),
+        ({"serum_potassium": 2.4}, {"low_potassium_lab": True, "very_low_potassium_lab": True}),
+        ({"serum_potassium": 3.5}, {"low_potassium_lab": False, "very_low_potassium_lab": False}),
+        ({"serum_calcium": "8.4"}, {"low_calcium_lab": True}),  # text, as a CSV cell
+        ({"serum_calcium": 8.5}, {"low_calcium_lab": False}),
+        ({}, {}),
+        ({"serum_magnesium": None}, {}),
+    ],
+)
+def test_derived_facts_below_the_adult_range(leg_cramps, facts, derived) -> None:
+    report = leg_cramps.evaluate(facts)
+    got = {k: v for k, v in report.facts.items() if k.endswith("_lab")}
+    assert got == derived
+
+
+def test_low_magnesium_confirms_the_bundled_cause(leg_cramps) -> None:
+    report = leg_cramps.evaluate({"serum_magnesium": 1.4})
+    assert {"lab_confirmed_hypomagnesemia", "magnesium_deficiency"} <= causes(report)
+    cited = {s.url for c in report.causes for s in c.sources}
+    assert "https://medlineplus.gov/ency/article/003487.htm" in cited
+    assert causes(leg_cramps.evaluate({"serum_magnesium": 2.0})) & {"lab_confirmed_hypomagnesemia"} == set()
+
+
+@pytest.mark.parametrize("facts", [{"serum_potassium": 3.1}, {"serum_calcium": 8.0}])
+def test_low_potassium_or_calcium_means_mineral_loss_and_a_doctor(leg_cramps, facts) -> None:
+    report = leg_cramps.evaluate(facts)
+    assert "mineral_loss" in causes(report)
+    assert any(r.to == "doctor" and r.rule == "labs_low_potassium_or_calcium" for r in report.referrals)
+    assert not any(r.urgent for r in report.referrals)
+
+
+def test_very_low_potassium_is_urgent_and_first(engine_with_labs, leg_cramps) -> None:
+    report = leg_cramps.evaluate({"serum_potassium": 2.2})
+    assert report.referrals[0].urgent
+    assert report.referrals[0].rule == "labs_severe_hypokalemia"
+    assert engine_with_labs.render(report, "text").splitlines()[2] == "SEE A DOCTOR URGENTLY"
+
+
+def test_the_function_is_unknown_when_the_result_is(engine_with_labs) -> None:
+    below = engine_with_labs.functions()["below"][0]
+    assert below(1.0, 2) is True
+    assert below(3, 2) is False
+    assert below(None, 2) is None
+    assert below("1.5", "2") is True
+    assert below(True, 2) is None  # a yes/no is not a number
+
+
+def test_lab_results_are_asked_last(leg_cramps) -> None:
+    questions = [q.fact for q in leg_cramps.evaluate({"night_cramps": True}).questions]
+    labs = [q for q in questions if q.startswith("serum_")]
+    assert labs == ["serum_magnesium", "serum_potassium", "serum_calcium"]
+    assert questions[-3:] == labs
+    assert not [q for q in questions if q.endswith("_lab")]  # derived facts are never asked
+
+
+def test_other_rulesets_get_no_derived_facts(engine_with_labs) -> None:
+    ruleset = engine_with_labs.parse_ruleset("if a then recommend rest")
+    assert ruleset.evaluate({"a": True}).recommendations
+
+
+def test_a_bad_lab_value_is_the_engine_s_fact_error(leg_cramps) -> None:
+    with pytest.raises(cramprules.FactError, match="serum_calcium"):
+        leg_cramps.evaluate({"serum_calcium": "high"})
+
+
+def test_the_fragment_examples_pass(leg_cramps) -> None:
+    from cramprules.authoring.examples import run_example
+
+    examples = [e for e in leg_cramps.program.examples if e.span and "labs" in (e.span.origin or "")]
+    assert len(examples) == 5
+    results = [run_example(leg_cramps, example) for example in examples]
+    assert [(r.label, r.failures, r.error) for r in results if not r.passed] == []
+
+
+def test_the_bundled_invariants_stay_proved(leg_cramps) -> None:
+    """The advice rules test derived yes/no facts, never the opaque function."""
+    from cramprules.authoring.invariants import verify_all
+
+    results = verify_all(leg_cramps)
+    assert results
+    assert [(r.label, r.status, r.reason) for r in results if r.status != "holds"] == []
