@@ -29,6 +29,7 @@ RUNNABLE = re.compile(
     r"^(?:[A-Z_]+=\S*\s+)*(?:(?:printf|echo|cat)\s.*\|\s*)?(?:[A-Z_]+=\S*\s+)*cramprules(\s|$)"
 )
 ELLIPSIS = "..."
+WRITES = re.compile(r">|--output|\s-o\s")
 
 
 def blocks(text: str) -> list[tuple[int, int, list[tuple[str, str]]]]:
@@ -46,7 +47,7 @@ def blocks(text: str) -> list[tuple[int, int, list[tuple[str, str]]]]:
             command, _, output = chunk.partition("\n")
             commands.append((command, output))
         # Commands that write files are shown, not run.
-        if all(RUNNABLE.match(c) and ">" not in c and "--output" not in c for c, _ in commands):
+        if all(RUNNABLE.match(c) and not WRITES.search(c) for c, _ in commands):
             found.append((match.start(1), match.end(1), commands))
     return found
 
