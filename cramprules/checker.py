@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any as AnyType
 
 import attrs
 
@@ -1132,25 +1131,7 @@ class _Checker:
 
 def _names_in(*conditions: nodes.Condition | None) -> set[str]:
     """Every bare name a condition tests (facts and causes alike)."""
-    found: set[str] = set()
-    stack: list[AnyType] = [c for c in conditions if c is not None]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, nodes.Name):
-            found.add(node.name)
-        elif isinstance(node, nodes.Not):
-            stack.append(node.operand)
-        elif isinstance(node, (nodes.All, nodes.Any)):
-            stack.extend(node.operands)
-        elif isinstance(node, nodes.Compare):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, nodes.Between):
-            stack.extend((node.subject, node.low, node.high))
-        elif isinstance(node, (nodes.IsKnown, nodes.InValues)):
-            found.add(node.name.name)
-        elif isinstance(node, nodes.Call):
-            stack.extend(node.arguments)
-    return found
+    return {node.name for node in nodes.walk(*conditions) if isinstance(node, nodes.Name)}
 
 
 def names_in(*conditions: nodes.Condition | None) -> set[str]:

@@ -366,14 +366,8 @@ def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
         conditions.append(rule.condition)
         if rule.unless is not None:
             conditions.append(rule.unless)
-    stack: list[AnyType] = list(conditions)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (nodes.All, nodes.Any)):
-            stack.extend(node.operands)
-        elif isinstance(node, nodes.Not):
-            stack.append(node.operand)
-        elif isinstance(node, nodes.Compare):
+    for node in nodes.walk(*conditions):
+        if isinstance(node, nodes.Compare):
             for mine, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(mine, nodes.Name) and isinstance(other, nodes.Number):
                     thresholds.setdefault(mine.name, set()).add(other.value)

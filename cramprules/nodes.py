@@ -9,6 +9,7 @@ tree compares equal to one built by hand.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from typing import Literal
 
 import attrs
@@ -54,6 +55,7 @@ __all__ = [
     "Span",
     "Statement",
     "Text",
+    "walk",
 ]
 
 
@@ -168,6 +170,27 @@ class InValues:
 
 
 Condition = Name | Call | Not | All | Any | Compare | Between | IsKnown | InValues
+
+
+def walk(*conditions: Condition | Operand | None) -> Iterator[Condition | Operand]:
+    """Every node of the given conditions, each once, without recursion."""
+    stack: list[Condition | Operand] = [c for c in conditions if c is not None]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Not):
+            stack.append(node.operand)
+        elif isinstance(node, (All, Any)):
+            stack.extend(node.operands)
+        elif isinstance(node, Compare):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Between):
+            stack.extend((node.subject, node.low, node.high))
+        elif isinstance(node, (IsKnown, InValues)):
+            stack.append(node.name)
+        elif isinstance(node, Call):
+            stack.extend(node.arguments)
+
 
 # ---------------------------------------------------------------- actions
 

@@ -53,20 +53,7 @@ class TooLarge(Exception):
 
 
 def _walk(conditions: Iterable[nodes.Condition | None]) -> Iterator[AnyType]:
-    stack: list[AnyType] = [c for c in conditions if c is not None]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, nodes.Not):
-            stack.append(node.operand)
-        elif isinstance(node, (nodes.All, nodes.Any)):
-            stack.extend(node.operands)
-        elif isinstance(node, nodes.Compare):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, nodes.Between):
-            stack.extend((node.subject, node.low, node.high))
-        elif isinstance(node, nodes.Call):
-            stack.extend(node.arguments)
+    return nodes.walk(*conditions)
 
 
 def _thresholds(conditions: Iterable[nodes.Condition | None]) -> dict[str, set[float | int]]:
