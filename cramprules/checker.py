@@ -17,6 +17,7 @@ from pathlib import Path
 import attrs
 
 from cramprules import nodes
+from cramprules._resources import display_path
 from cramprules.exceptions import Diagnostic, RulesetError, RulesetSyntaxError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec, SourceSpec
 from cramprules.names import NameIndex, closest, is_probable_typo
@@ -262,7 +263,7 @@ class _Checker:
         except (OSError, UnicodeDecodeError) as exc:
             self.error("include-unreadable", f"cannot read '{statement.path}': {exc}", span)
             return []
-        origin = _display_path(target)
+        origin = display_path(target)
         child = SourceText(text, origin, path=target, root=parent.root)
         return self._gather(child, (*stack, target), kind="included file" if kind == "main" else kind)
 
@@ -1158,10 +1159,3 @@ def _default_name(origin: str) -> str:
     stem = Path(origin).stem if not origin.startswith("<") else ""
     cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in stem).strip("_")
     return cleaned or "ruleset"
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

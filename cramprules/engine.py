@@ -16,7 +16,7 @@ from typing import Any as AnyType
 import pluggy
 
 from cramprules import plugins as _plugins
-from cramprules._resources import data_dir
+from cramprules._resources import data_dir, display_path
 from cramprules._version import __version__
 from cramprules.checker import SourceText, check
 from cramprules.exceptions import CramprulesError, FactError, PluginError
@@ -119,7 +119,7 @@ class Engine:
                     f"plugin '{plugin}' offers ruleset '{name}' at {thing}, which cannot be read: {exc}",
                     plugin=plugin,
                 ) from exc
-            return SourceText(text, _display(thing), path=thing, root=thing.parent)
+            return SourceText(text, display_path(thing), path=thing, root=thing.parent)
         return SourceText(str(thing), f"<plugin {plugin}: {name}>")
 
     def _fragments(self, name: str) -> list[SourceText]:
@@ -373,13 +373,6 @@ def _report_hook(impl: pluggy.HookImpl) -> Callable[[Report], None]:
         _plugins._call(impl, "cramprules_report", {"report": report})
 
     return hook
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def bundled_rulesets() -> dict[str, Path]:
