@@ -432,17 +432,23 @@ class Report(tuple):  # type: ignore[type-arg]
 
     def _live_rules(self) -> set[int]:
         """Rules whose outcome could still show: a rule whose every claim is
-        already beaten by advice that fired outright cannot change the report,
-        so the facts that decide it are not worth asking."""
+        already beaten, or already given, by advice that fired outright cannot
+        change the report, so the facts that decide it are not worth asking."""
         ruleset = self.ruleset
         claims = ruleset.claims
         fired = {index for index in self._resolution.shown if self.states[claims[index].rule] == FIRED}
+        # Advice already given outright: the same advice from another rule adds nothing.
+        given = {
+            (claims[i].action.kind, claims[i].action.target) for i in fired if claims[i].action.kind != "refer"
+        }
         live: set[int] = set()
         for i, rule in enumerate(ruleset.program.rules):
             if any(a.kind == "suspect" for a in rule.actions):
                 live.add(i)
         for claim in claims:
-            if not any(winner in fired for winner, _ in claim.beaten_by):
+            beaten = any(winner in fired for winner, _ in claim.beaten_by)
+            repeated = claim.index not in fired and (claim.action.kind, claim.action.target) in given
+            if not beaten and not repeated:
                 live.add(claim.rule)
         return live
 

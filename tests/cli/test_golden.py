@@ -1,6 +1,7 @@
 """Golden files: the text, markdown and explain output on a few leg-cramps cases.
 
-Made against ``tests/cli/data/mini.cramp``.  To accept an intended change::
+Made against ``tests/cli/data/mini.cramp`` and the bundled ``leg_cramps``.
+To accept an intended change::
 
     CRAMPRULES_UPDATE_GOLDEN=1 pytest tests/cli/test_golden.py
     git diff tests/cli/golden
@@ -56,3 +57,30 @@ def test_why_not(run, in_data, golden):
     result = run("explain", "mini.cramp", "constipation", "long_term", "bedtime=yes", "--why-not", "citrate")
     assert result.exit_code == 0
     golden("why-not-citrate.explain.txt", result.stdout)
+
+
+# ---------------------------------------------------------------- the bundled ruleset
+
+BUNDLED = {
+    # constipated, long term, bedtime not answered: citrate, conditionally
+    "leg-cramps-constipated": ["night_cramps", "constipation", "long_term", "kidney_disease=no"],
+    # a red flag beside supplement advice: the referral comes first
+    "leg-cramps-red-flag": ["pain=9", "night_cramps", "long_term"],
+    # kidney disease with constipation: no magnesium without a doctor
+    "leg-cramps-kidney": ["kidney_disease", "constipation", "long_term", "bedtime=no"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUNDLED))
+@pytest.mark.parametrize("format_name", ["text", "markdown"])
+def test_bundled_reports(run, golden, case, format_name):
+    result = run("eval", *_facts(BUNDLED[case]), "--format", format_name)
+    assert result.exit_code == 0
+    golden(f"{case}.{format_name}.txt", result.stdout)
+
+
+@pytest.mark.parametrize("case", sorted(BUNDLED))
+def test_bundled_explanations(run, golden, case):
+    result = run("explain", *BUNDLED[case])
+    assert result.exit_code == 0
+    golden(f"{case}.explain.txt", result.stdout)

@@ -414,3 +414,9 @@ def test_facts_that_only_decide_advice_already_overruled_are_not_asked(engine: c
     rs = engine.parse_ruleset("rule a priority 50: if k then avoid c\nrule b: if x then prefer c unless y")
     assert rs.evaluate(k=True, x=True).questions == ()
     assert [q.fact for q in rs.evaluate(k=False, x=True).questions] == ["y"]
+
+
+def test_facts_that_would_only_repeat_advice_already_given_are_not_asked(engine: cramprules.Engine) -> None:
+    rs = engine.parse_ruleset("rule kidney priority 50: if k then avoid c\nrule stomach: if s then avoid c")
+    assert rs.evaluate(k=True).questions == ()
+    assert [q.fact for q in rs.evaluate(k=False).questions] == ["s"]
