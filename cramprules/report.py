@@ -439,7 +439,9 @@ class Report(tuple):  # type: ignore[type-arg]
         fired = {index for index in self._resolution.shown if self.states[claims[index].rule] == FIRED}
         # Advice already given outright: the same advice from another rule adds nothing.
         given = {
-            (claims[i].action.kind, claims[i].action.target) for i in fired if claims[i].action.kind != "refer"
+            (claims[i].action.kind, claims[i].action.target)
+            for i in fired
+            if claims[i].action.kind != "refer"
         }
         live: set[int] = set()
         for i, rule in enumerate(ruleset.program.rules):
