@@ -74,8 +74,9 @@ def paint_text_report(text: str, paint: Painter) -> str:
 
 
 def progress(length: int, label: str) -> AnyType:
-    """A progress bar on stderr when it is a terminal; silent when piped."""
-    hidden = not is_terminal(sys.stderr)
+    """A progress bar on stderr when it is a terminal and there is more than
+    one thing to do; silent when piped."""
+    hidden = not is_terminal(sys.stderr) or length < 2
     return click.progressbar(length=length, label=label, file=sys.stderr, hidden=hidden, show_pos=True)
 
 

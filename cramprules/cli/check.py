@@ -10,7 +10,7 @@ from typing import Any as AnyType
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
-from cramprules.cli._common import write_output
+from cramprules.cli._common import progress, write_output
 
 _SEVERITY_WORDS = {
     "error": ("error", "errors"),
@@ -200,7 +200,11 @@ def command(
         limit=max_combinations,
     )
     targets: list[str | None] = list(rulesets) or [None]
-    results = [check_target(app.engine, target, options) for target in targets]
+    results = []
+    with progress(len(targets), "Checking") as bar:
+        for target in targets:
+            results.append(check_target(app.engine, target, options))
+            bar.update(1)
     if not all(r.loaded for r in results):
         code = EXIT_RULESET
     elif any(r.failed(strict) for r in results):

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
+from cramprules.cli._common import progress
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:
@@ -43,6 +44,42 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _format_one(name: str, *, check: bool, diff: bool) -> str:
+    """Format one file (``-`` is stdin); what happened: changed, unchanged, broken or printed."""
+    from cramprules.authoring.fmt import format_text
+    from cramprules.exceptions import RulesetError
+
+    try:
+        source = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"error: cannot read {name}: {exc}", err=True)
+        return "broken"
+    try:
+        formatted = format_text(source, "<stdin>" if name == "-" else name)
+    except RulesetError as exc:
+        click.echo(str(exc), err=True)
+        return "broken"
+    if name == "-" and not (check or diff):
+        click.echo(formatted, nl=False)
+        return "printed"
+    if formatted == source:
+        return "unchanged"
+    if diff:
+        lines = difflib.unified_diff(
+            source.splitlines(keepends=True),
+            formatted.splitlines(keepends=True),
+            f"{name} (original)",
+            f"{name} (formatted)",
+        )
+        click.echo("".join(lines), nl=False)
+    if check or diff:
+        click.echo(f"would reformat {name}", err=True)
+    else:
+        write_atomically(Path(name), formatted)
+        click.echo(f"reformatted {name}", err=True)
+    return "changed"
+
+
 @click.command("fmt")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would be reformatted.")
@@ -67,43 +104,13 @@ def command(app: App, files: tuple[str, ...], check: bool, diff: bool) -> None:
       cramprules fmt --check rulesets/
       cramprules fmt --diff clinic.cramp
     """
-    from cramprules.authoring.fmt import format_text
-    from cramprules.exceptions import RulesetError
-
-    changed = unchanged = broken = 0
-    for name in _files(files):
-        try:
-            source = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            click.echo(f"error: cannot read {name}: {exc}", err=True)
-            broken += 1
-            continue
-        try:
-            formatted = format_text(source, "<stdin>" if name == "-" else name)
-        except RulesetError as exc:
-            click.echo(str(exc), err=True)
-            broken += 1
-            continue
-        if name == "-" and not (check or diff):
-            click.echo(formatted, nl=False)
-            continue
-        if formatted == source:
-            unchanged += 1
-            continue
-        changed += 1
-        if diff:
-            lines = difflib.unified_diff(
-                source.splitlines(keepends=True),
-                formatted.splitlines(keepends=True),
-                f"{name} (original)",
-                f"{name} (formatted)",
-            )
-            click.echo("".join(lines), nl=False)
-        if check or diff:
-            click.echo(f"would reformat {name}", err=True)
-        else:
-            write_atomically(Path(name), formatted)
-            click.echo(f"reformatted {name}", err=True)
+    counts = {"changed": 0, "unchanged": 0, "broken": 0, "printed": 0}
+    names = _files(files)
+    with progress(len(names), "Formatting") as bar:
+        for name in names:
+            counts[_format_one(name, check=check, diff=diff)] += 1
+            bar.update(1)
+    changed, unchanged, broken = counts["changed"], counts["unchanged"], counts["broken"]
     verb = "would be reformatted" if check or diff else "reformatted"
     summary = [f"{changed} file{'s' if changed != 1 else ''} {verb}"]
     if unchanged:

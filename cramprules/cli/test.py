@@ -9,7 +9,7 @@ from typing import Any as AnyType
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
-from cramprules.cli._common import write_output
+from cramprules.cli._common import progress, write_output
 
 
 def _coverage_lines(run: AnyType, verbose: bool) -> list[str]:
@@ -196,9 +196,11 @@ def command(
     if not targets:
         targets = [None]
     runs = []
-    for target in targets:
-        load, base, label = loaders(engine, target, include_testing=include_testing)
-        runs.append(run_ruleset(load, label, base=base))
+    with progress(len(targets), "Testing") as bar:
+        for target in targets:
+            load, base, label = loaders(engine, target, include_testing=include_testing)
+            runs.append(run_ruleset(load, label, base=base))
+            bar.update(1)
     if any(r.load_error is not None for r in runs):
         code = EXIT_RULESET
     elif any(r.failed for r in runs) or (
