@@ -18,7 +18,7 @@ import attrs
 
 from cramprules import nodes
 from cramprules._resources import display_path
-from cramprules.exceptions import Diagnostic, RulesetError, RulesetSyntaxError
+from cramprules.exceptions import Diagnostic, RulesetError, RulesetSyntaxError, Severity
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec, SourceSpec
 from cramprules.names import NameIndex, closest, is_probable_typo
 from cramprules.parser import parse
@@ -127,28 +127,10 @@ class _Checker:
         message: str,
         span: nodes.Span | None,
         hint: str | None = None,
-        severity: str = "error",
+        severity: Severity = "error",
     ) -> None:
-        origin = span.origin if span else self.main_origin
-        line = span.line if span else None
-        source_line = None
-        if line is not None and origin in self.lines and 1 <= line <= len(self.lines[origin]):
-            source_line = self.lines[origin][line - 1]
-        end_column = None
-        if span and span.end_line == span.line and span.end_column > span.column:
-            end_column = span.end_column
         self.problems.append(
-            Diagnostic(
-                code,
-                severity,  # type: ignore[arg-type]
-                message,
-                origin,
-                line,
-                span.column if span else None,
-                end_column=end_column,
-                hint=hint,
-                source_line=source_line,
-            )
+            Diagnostic.at(code, severity, message, span, self.lines, origin=self.main_origin, hint=hint)
         )
 
     def note(self, code: str, message: str, span: nodes.Span | None, hint: str | None = None) -> None:

@@ -8,8 +8,8 @@ fixes them in one pass rather than one per run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Literal, Protocol
 
 import attrs
 
@@ -26,6 +26,21 @@ __all__ = [
 Severity = Literal["error", "warning", "info"]
 
 
+class _Span(Protocol):
+    """Where something is in a file (see :class:`cramprules.nodes.Span`)."""
+
+    @property
+    def origin(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+    @property
+    def end_column(self) -> int: ...
+
+
 @attrs.frozen
 class Diagnostic:
     """One finding about a ruleset, with enough context to show and fix it."""
@@ -39,6 +54,40 @@ class Diagnostic:
     end_column: int | None = None
     hint: str | None = None
     source_line: str | None = attrs.field(default=None, repr=False)
+
+    @classmethod
+    def at(
+        cls,
+        code: str,
+        severity: Severity,
+        message: str,
+        span: _Span | None,
+        lines: Mapping[str, Sequence[str]],
+        *,
+        origin: str | None = None,
+        hint: str | None = None,
+    ) -> Diagnostic:
+        """A diagnostic pointing at ``span``, with the text of its line from
+        ``lines`` (origin -> lines of that file) for the caret display."""
+        origin = span.origin if span else origin
+        line = span.line if span else None
+        source_line = None
+        if line is not None and origin is not None and origin in lines and 1 <= line <= len(lines[origin]):
+            source_line = lines[origin][line - 1]
+        end_column = None
+        if span and span.end_line == span.line and span.end_column > span.column:
+            end_column = span.end_column
+        return cls(
+            code,
+            severity,
+            message,
+            origin,
+            line,
+            span.column if span else None,
+            end_column=end_column,
+            hint=hint,
+            source_line=source_line,
+        )
 
     @property
     def location(self) -> str:

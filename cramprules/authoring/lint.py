@@ -179,24 +179,8 @@ class _Sources:
         hint: str | None = None,
         severity: Severity | None = None,
     ) -> Diagnostic:
-        origin = span.origin if span else self.main
-        line = span.line if span else None
-        source_line = None
-        if origin in self.lines and line is not None and 1 <= line <= len(self.lines[origin]):
-            source_line = self.lines[origin][line - 1]
-        end_column = None
-        if span and span.end_line == span.line and span.end_column > span.column:
-            end_column = span.end_column
-        return Diagnostic(
-            code,
-            severity or CODES[code].severity,
-            message,
-            origin,
-            line,
-            span.column if span else None,
-            end_column=end_column,
-            hint=hint,
-            source_line=source_line,
+        return Diagnostic.at(
+            code, severity or CODES[code].severity, message, span, self.lines, origin=self.main, hint=hint
         )
 
     def key(self, diagnostic: Diagnostic) -> tuple[int, int, int, str]:
