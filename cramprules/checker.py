@@ -565,7 +565,12 @@ class _Checker:
             return
         self.concluded.add(name)
         self.inferred_causes.setdefault(name, action.span)
-        self.note("inferred-cause", f"'{name}' is not declared; it is taken to be a cause", action.span)
+        self.note(
+            "inferred-cause",
+            f"'{name}' is not declared; it is taken to be a cause",
+            action.span,
+            hint=f'declare it to give it a label and sources: cause {name} "..." cite ...',
+        )
 
     def _typo(self, name: str, declared: Iterable[str]) -> str | None:
         if isinstance(declared, dict) and len(declared) > 50:
@@ -679,7 +684,12 @@ class _Checker:
             self.error("unknown-option", f"'{name}' is not an option of this ruleset", span)
             return
         self.inferred_options[name] = span
-        self.note("inferred-option", f"'{name}' is not declared; it is taken to be an option", span)
+        self.note(
+            "inferred-option",
+            f"'{name}' is not declared; it is taken to be an option",
+            span,
+            hint=f'declare it to give it a label: option {name} "..."',
+        )
 
     # ------------------------------------------------------------ conditions
 
