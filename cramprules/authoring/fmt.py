@@ -131,12 +131,7 @@ def condition(node: nodes.Condition | nodes.Operand, *, nested: bool = False) ->
 
 
 def action(node: nodes.Action) -> str:
-    text = f"{node.kind} {node.target}"
-    if node.over:
-        text += " over " + ", ".join(node.over)
-    if node.urgent:
-        text += " urgent"
-    return text
+    return str(node)
 
 
 def claim(node: nodes.Claim, *, nested: bool = False) -> str:

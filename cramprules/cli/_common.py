@@ -135,6 +135,19 @@ def output_option(function: F) -> F:
     )(function)
 
 
+def choice_format_option(choices: Sequence[str], help: str) -> Callable[[F], F]:
+    """``--format``/``-f`` over a fixed set of formats, the first the default."""
+    return click.option(
+        "--format",
+        "-f",
+        "format_name",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def audience_option(function: F) -> F:
     return click.option(
         "--audience",

@@ -29,7 +29,13 @@ import attrs
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_PLUGIN, EXIT_RULESET, EXIT_USAGE, App, CliError
-from cramprules.cli._common import open_output, progress, read_fact_records, testing_option
+from cramprules.cli._common import (
+    choice_format_option,
+    open_output,
+    progress,
+    read_fact_records,
+    testing_option,
+)
 
 FORMATS = ("jsonl", "json", "csv")
 CSV_COLUMNS = ("record", "urgent", "referrals", "causes", "recommendations", "questions")
@@ -268,14 +274,8 @@ _FATAL_CODES = {
     default=None,
     help="The format of INPUT when its suffix does not say (default for '-' is json).",
 )
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(FORMATS),
-    default="jsonl",
-    show_default=True,
-    help="jsonl: one report per line; json: a list of reports; csv: one summary row per record.",
+@choice_format_option(
+    FORMATS, "jsonl: one report per line; json: a list of reports; csv: one summary row per record."
 )
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 @click.option(

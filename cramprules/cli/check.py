@@ -10,7 +10,7 @@ from typing import Any as AnyType
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
-from cramprules.cli._common import progress, write_output
+from cramprules.cli._common import choice_format_option, progress, write_output
 
 _SEVERITY_WORDS = {
     "error": ("error", "errors"),
@@ -129,14 +129,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.command("check")
 @click.argument("rulesets", nargs=-1, metavar="[RULESET...]")
 @click.option("--strict", is_flag=True, help="Report every inferred name, and fail on warnings too.")
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, sarif for code-scanning tools.",
+@choice_format_option(
+    ["text", "json", "sarif"], "text for people, json for programs, sarif for code-scanning tools."
 )
 @click.option(
     "--max-review-age",

@@ -21,6 +21,7 @@ from cramprules.cli import App, CliError
 from cramprules.cli._common import (
     Painter,
     audience_option,
+    choice_format_option,
     color_enabled,
     fact_options,
     gather_facts,
@@ -505,15 +506,7 @@ class TextWriter:
 )
 @audience_option
 @testing_option
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools.",
-)
+@choice_format_option(["text", "json"], "text for people, json for tools.")
 @output_option
 @click.pass_obj
 def command(

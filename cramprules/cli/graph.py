@@ -17,7 +17,13 @@ import attrs
 import click
 
 from cramprules.cli import EXIT_INTERNAL, EXIT_USAGE, App, CliError
-from cramprules.cli._common import output_option, ruleset_argument, testing_option, write_output
+from cramprules.cli._common import (
+    choice_format_option,
+    output_option,
+    ruleset_argument,
+    testing_option,
+    write_output,
+)
 
 URGENT_FILL = "#fde0e0"
 URGENT_LINE = "#c00000"
@@ -232,14 +238,8 @@ def to_svg(dot_text: str) -> str:
 
 @click.command("graph")
 @ruleset_argument
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(["dot", "mermaid", "svg"]),
-    default="dot",
-    show_default=True,
-    help="dot (Graphviz text), mermaid, or svg (needs Graphviz's 'dot' installed).",
+@choice_format_option(
+    ["dot", "mermaid", "svg"], "dot (Graphviz text), mermaid, or svg (needs Graphviz's 'dot' installed)."
 )
 @testing_option
 @output_option

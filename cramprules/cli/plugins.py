@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import click
 
 from cramprules.cli import App
+from cramprules.cli._common import choice_format_option
 
 _PREFIX = "cramprules_"
 
@@ -19,15 +20,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 
 @click.command("plugins")
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a table for people; json: a list of objects for programs.",
-)
+@choice_format_option(["text", "json"], "text: a table for people; json: a list of objects for programs.")
 @click.option("--all", "show_all", is_flag=True, help="Also list the plugins disabled with -p no:NAME.")
 @click.pass_obj
 def command(app: App, format_name: str, show_all: bool) -> None:

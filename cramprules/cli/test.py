@@ -9,7 +9,7 @@ from typing import Any as AnyType
 import click
 
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
-from cramprules.cli._common import progress, write_output
+from cramprules.cli._common import choice_format_option, progress, write_output
 
 
 def _coverage_lines(run: AnyType, verbose: bool) -> list[str]:
@@ -129,15 +129,7 @@ def _describe(expectation: AnyType) -> str:
 
 @click.command("test")
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
-@click.option(
-    "--format",
-    "-f",
-    "format_name",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@choice_format_option(["text", "json"], "text for people, json for programs.")
 @click.option(
     "--min-coverage",
     type=click.FloatRange(0, 100),
