@@ -74,13 +74,13 @@ _LAZY = {
     "Engine": "cramprules.engine",
     "Ruleset": "cramprules.ruleset",
     "Report": "cramprules.report",
-    "Recommendation": "cramprules.report",
-    "Cause": "cramprules.report",
-    "Referral": "cramprules.report",
-    "Question": "cramprules.report",
-    "TraceEntry": "cramprules.report",
-    "Source": "cramprules.report",
-    "WhatIf": "cramprules.report",
+    "Recommendation": "cramprules.outcomes",
+    "Cause": "cramprules.outcomes",
+    "Referral": "cramprules.outcomes",
+    "Question": "cramprules.outcomes",
+    "TraceEntry": "cramprules.outcomes",
+    "Source": "cramprules.outcomes",
+    "WhatIf": "cramprules.outcomes",
 }
 
 _default: Engine | None = None

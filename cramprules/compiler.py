@@ -16,34 +16,34 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any as AnyType
 
 import attrs
 
+from cramprules import claims as _claims
 from cramprules import nodes
+from cramprules.claims import ClaimSpec
 from cramprules.exceptions import PluginError
 from cramprules.facts import coercer, unknown_fact_error
-from cramprules.model import Program
+from cramprules.model import Program, RuleSpec
+from cramprules.outcomes import Recommendation, Referral
+from cramprules.states import State
 
 __all__ = [
-    "CONDITIONAL",
-    "DEFEATED",
-    "FIRED",
-    "NOT_MATCHED",
-    "OUTCOMES",
-    "OVERRIDDEN",
-    "PENDING",
     "Compiled",
+    "Deciders",
     "Decisions",
     "Functions",
+    "checked_function",
+    "compile_deciders",
     "compile_decisions",
     "compile_program",
 ]
 
-FIRED, CONDITIONAL, PENDING, NOT_MATCHED, DEFEATED, OVERRIDDEN = range(6)
-OUTCOMES = ("fired", "fired", "pending", "not_matched", "defeated", "overridden")
-"""Trace outcome of each state; a conditional rule fired with a caveat."""
+# The states as plain integers, as the generated source spells them.
+FIRED, CONDITIONAL, PENDING, NOT_MATCHED, DEFEATED, OVERRIDDEN = (int(state) for state in State)
 
 Functions = Mapping[str, tuple[Callable[..., object], str]]
 """Function name -> (callable, name of the plugin that provides it)."""
@@ -56,8 +56,8 @@ class NeedsKleene(Exception):
 
 
 @attrs.frozen
-class Compiled:
-    """The runnable form of a ruleset.
+class Deciders:
+    """The generated functions that say which rules fired.
 
     ``run(facts)`` validates a fact mapping and returns ``(values, states)``:
     the coerced value of every fact (``None`` when unknown) and the state of
@@ -65,7 +65,6 @@ class Compiled:
     what-if searches over values already checked.
     """
 
-    fact_names: tuple[str, ...]
     run: Callable[[Mapping[str, object]], tuple[tuple[AnyType, ...], tuple[int, ...]]]
     decide: Callable[[tuple[AnyType, ...]], tuple[int, ...]]
     source: str = attrs.field(repr=False)
@@ -86,6 +85,14 @@ class _Emitter:
         self.cause_index = {name: i for i, name in enumerate(program.causes)}
         self.constants: dict[str, object] = {}
         self.temp = 0
+        self.overriders: dict[str, list[int]] = {}
+        self.concluders: dict[str, list[int]] = {}
+        for j, rule in enumerate(program.rules):
+            for name in rule.overrides:
+                self.overriders.setdefault(name, []).append(j)
+            for action in rule.actions:
+                if action.kind == "suspect":
+                    self.concluders.setdefault(action.target, []).append(j)
 
     # ------------------------------------------------------------ names
 
@@ -259,9 +266,9 @@ class _Emitter:
         return lines
 
     def _overriders(self, name: str) -> list[int]:
-        return [j for j, other in enumerate(self.program.rules) if name in other.overrides]
+        return self.overriders.get(name, [])
 
-    def _causes_needed(self, rule: AnyType, done: set[str], *, fast: bool) -> list[str]:
+    def _causes_needed(self, rule: RuleSpec, done: set[str], *, fast: bool) -> list[str]:
         from cramprules.checker import names_in
 
         lines = []
@@ -269,11 +276,7 @@ class _Emitter:
             if name not in self.cause_index or name in done:
                 continue
             done.add(name)
-            concluders = [
-                j
-                for j, other in enumerate(self.program.rules)
-                if any(a.kind == "suspect" and a.target == name for a in other.actions)
-            ]
+            concluders = sorted(set(self.concluders.get(name, ())))
             k = self.cause(name)
             if not concluders:
                 lines.append(f"{k} = False")
@@ -316,7 +319,7 @@ class _Emitter:
         lines = ["g = facts.get", "complete = True"]
         for name, spec in self.program.facts.items():
             v = self.fact(name)
-            coerce = self.const(_raising_coercer(spec))
+            coerce = self.const(coercer(spec))
             key = repr(name)
             lines.append(f"{v} = g({key})")
             if spec.kind == "bool":
@@ -390,11 +393,7 @@ def checked_function(
     return call
 
 
-def _raising_coercer(spec: AnyType) -> Callable[[object], object]:
-    return coercer(spec)
-
-
-def compile_program(program: Program, functions: Functions | None = None) -> Compiled:
+def compile_deciders(program: Program, functions: Functions | None = None) -> Deciders:
     """Generate, compile and return the deciders of ``program``."""
     emitter = _Emitter(program, functions or {})
     validation = emitter.validation()
@@ -472,8 +471,7 @@ def compile_program(program: Program, functions: Functions | None = None) -> Com
     }
     code = compile(source, f"<cramprules {program.name}>", "exec")
     exec(code, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
-    return Compiled(
-        fact_names=tuple(program.facts),
+    return Deciders(
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
         source=source,
@@ -495,15 +493,15 @@ class Decisions:
 
 
 def compile_decisions(
-    claims: Sequence[AnyType],
+    claims: Sequence[ClaimSpec],
     recommendation_order: Sequence[int],
     referral_order: Sequence[int],
     rule_count: int,
     templates: Mapping[int, object],
 ) -> Decisions:
-    """Generate the conflict resolution of :func:`cramprules.evaluator.resolve`.
+    """Generate the conflict resolution of :func:`cramprules.claims.resolve`.
 
-    ``claims`` are :class:`~cramprules.evaluator.ClaimSpec` in resolution
+    ``claims`` are :class:`~cramprules.claims.ClaimSpec` in resolution
     order; the orders list claim indices as reports show them; ``templates``
     are the finished values of claims whose rule fired.
     """
@@ -573,4 +571,47 @@ def compile_decisions(
         recommendations=namespace["recommendations"],  # type: ignore[arg-type]
         referrals=namespace["referrals"],  # type: ignore[arg-type]
         source=source,
+    )
+
+
+@attrs.frozen
+class Compiled:
+    """Everything evaluation needs, built once per ruleset.
+
+    The deciders say which rules fired; the claims and their generated
+    decisions say which advice stands; the templates are the shared values of
+    claims whose rule simply fires; ``functions`` are the plugin functions,
+    checked, for the interpreter.
+    """
+
+    run: Callable[[Mapping[str, object]], tuple[tuple[AnyType, ...], tuple[int, ...]]]
+    decide: Callable[[tuple[AnyType, ...]], tuple[int, ...]]
+    claims: tuple[ClaimSpec, ...]
+    decisions: Decisions = attrs.field(repr=False)
+    templates: Mapping[int, Recommendation | Referral] = attrs.field(repr=False)
+    functions: Mapping[str, Callable[..., object]] = attrs.field(repr=False)
+    source: str = attrs.field(repr=False)
+
+
+def compile_program(program: Program, functions: Functions | None = None) -> Compiled:
+    """Compile a checked program: its deciders, its claims and their decisions."""
+    functions = functions or {}
+    deciders = compile_deciders(program, functions)
+    claims = _claims.build_claims(program)
+    recommendation_order, referral_order = _claims.report_orders(program, claims)
+    templates = _claims.templates(program, claims)
+    decisions = compile_decisions(claims, recommendation_order, referral_order, len(program.rules), templates)
+    return Compiled(
+        run=deciders.run,
+        decide=deciders.decide,
+        claims=claims,
+        decisions=decisions,
+        templates=types.MappingProxyType(templates),
+        functions=types.MappingProxyType(
+            {
+                name: checked_function(name, fn, plugin, result="any")
+                for name, (fn, plugin) in functions.items()
+            }
+        ),
+        source=deciders.source,
     )

@@ -11,14 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 from typing import Any as AnyType
 
 import attrs
 
-from cramprules import evaluator
-from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED, OUTCOMES, PENDING
-from cramprules.evaluator import Env, describe_value, explain, render_condition, resolve
+from cramprules import nodes, whatif
+from cramprules.claims import Resolution, resolve
+from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret, render_condition
+from cramprules.outcomes import (
+    Cause,
+    FactChange,
+    Question,
+    Recommendation,
+    Referral,
+    Source,
+    TraceEntry,
+    WhatIf,
+)
+from cramprules.states import OUTCOMES, State
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -28,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMA_VERSION",
     "Cause",
+    "Conflict",
     "FactChange",
     "Question",
     "Recommendation",
@@ -42,188 +54,33 @@ __all__ = [
 SCHEMA_VERSION = "1.0"
 """Version of the ``to_dict()`` layout; see ``cramprules/schema/report.schema.json``."""
 
-Status = Literal["fired", "conditional"]
-Outcome = Literal["fired", "not_matched", "pending", "defeated", "overridden"]
-
 
 @attrs.frozen
-class Source:
-    """A cited source: its short name, what it is, and where to find it."""
-
-    name: str
-    label: str
-    url: str | None = None
-
-
-@attrs.frozen
-class Recommendation:
-    """Advice about one option: recommend, prefer or avoid it, and why."""
-
-    action: Literal["recommend", "prefer", "avoid"]
-    option: str
-    label: str
-    rule: str
-    because: str | None
-    detail: str | None
-    sources: tuple[Source, ...]
-    status: Status
-    caveat: str | None = None
-    over: tuple[str, ...] = ()
-    evidence: str | None = None
-    group: str | None = None
-    line: int | None = None
-
-
-@attrs.frozen
-class Cause:
-    """A suspected cause, with the facts that point to it."""
-
-    name: str
-    label: str
-    rule: str
-    evidence: tuple[str, ...]
-    sources: tuple[Source, ...]
-    status: Status = "fired"
-    caveat: str | None = None
-    because: str | None = None
-    facts: tuple[tuple[str, AnyType], ...] = ()
-    """The input facts behind ``evidence``, as ``(name, value)`` pairs."""
-
-
-@attrs.frozen
-class Referral:
-    """Who to see, and whether it is urgent.  Urgent referrals come first."""
-
-    to: str
-    urgent: bool
-    because: str | None
-    rule: str
-    sources: tuple[Source, ...]
-    detail: str | None = None
-    status: Status = "fired"
-    caveat: str | None = None
-
-
-@attrs.frozen
-class Question:
-    """An unknown fact whose answer would change the outcome."""
-
-    fact: str
-    prompt: str
-    type: str
-    affects: tuple[str, ...]
-    values: tuple[str, ...] = ()
-    low: float | int | None = None
-    high: float | int | None = None
-    unit: str | None = None
-
-
-@attrs.frozen
-class TraceEntry:
-    """What happened to one rule, and why, with its place in the source."""
+class Conflict:
+    """A claim that lost to another: the loser, the winner and why."""
 
     rule: str
-    outcome: Outcome
-    reason: str
-    line: int | None
-    origin: str | None = None
-    conditional: bool = False
-
-
-@attrs.frozen
-class FactChange:
-    fact: str
-    before: AnyType
-    after: AnyType
-
-    def __str__(self) -> str:
-        return f"{self.fact}: {describe_value(self.before)} -> {describe_value(self.after)}"
-
-
-@attrs.frozen
-class WhatIf:
-    """A smallest set of fact changes that flips the outcome for a name."""
-
-    changes: tuple[FactChange, ...]
-    before: str
-    after: str
-
-    def __str__(self) -> str:
-        return f"{', '.join(map(str, self.changes))}: {self.before} -> {self.after}"
+    claim: str
+    target: str
+    winner: str
+    winner_claim: str
+    winner_target: str
+    why: str
 
 
 def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env) -> str | None:
     """Why a conditional outcome is only conditional, in words."""
-    if states[rule_index] != CONDITIONAL:
+    if states[rule_index] != State.CONDITIONAL:
         return None
     program = ruleset.program
     rule = program.rules[rule_index]
     parts = []
-    if rule.unless is not None and evaluator.interpret(rule.unless, env) is None:
+    if rule.unless is not None and interpret(rule.unless, env) is None:
         parts.append(f"unless {render_condition(rule.unless)}")
     for other_index, other in enumerate(program.rules):
-        if rule.name in other.overrides and states[other_index] in (CONDITIONAL, PENDING):
+        if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
             parts.append(f"unless rule '{other.name}' applies")
     return "; ".join(parts) if parts else None
-
-
-def claim_orders(program: AnyType, claims: AnyType) -> tuple[list[int], list[int]]:
-    """Claim indices as reports list them: recommendations, then referrals."""
-    rules = program.rules
-    recommendations = sorted(
-        (c for c in claims if c.action.kind in ("recommend", "prefer", "avoid")),
-        key=lambda c: (-rules[c.rule].priority, evaluator._ACTION_RANK[c.action.kind], c.rule, c.position),
-    )
-    referrals = sorted(
-        (c for c in claims if c.action.kind == "refer"),
-        key=lambda c: (not c.action.urgent, -rules[c.rule].priority, c.rule, c.position),
-    )
-    return [c.index for c in recommendations], [c.index for c in referrals]
-
-
-def claim_templates(program: AnyType, claims: AnyType) -> dict[int, Recommendation | Referral]:
-    """The finished value of every claim when its rule simply fires.
-
-    Values are immutable, so every report shares these objects; only a
-    conditional claim needs a new one, with its caveat."""
-
-    def sources(names: tuple[str, ...]) -> tuple[Source, ...]:
-        out = []
-        for name in names:
-            spec = program.sources[name]
-            out.append(Source(spec.name, spec.label, spec.url))
-        return tuple(out)
-
-    templates: dict[int, Recommendation | Referral] = {}
-    for claim in claims:
-        rule = program.rules[claim.rule]
-        action = claim.action
-        if action.kind == "refer":
-            templates[claim.index] = Referral(
-                to=action.target,
-                urgent=action.urgent,
-                because=rule.because,
-                rule=rule.name,
-                sources=sources(rule.sources),
-                detail=rule.detail,
-            )
-        elif action.kind in ("recommend", "prefer", "avoid"):
-            option = program.options[action.target]
-            templates[claim.index] = Recommendation(
-                action=action.kind,
-                option=action.target,
-                label=option.label,
-                rule=rule.name,
-                because=rule.because,
-                detail=rule.detail,
-                sources=sources(rule.sources),
-                status="fired",
-                over=action.over,
-                evidence=rule.evidence,
-                group=option.group,
-                line=rule.line,
-            )
-    return templates
 
 
 _make = tuple.__new__
@@ -283,7 +140,7 @@ class Report(tuple):  # type: ignore[type-arg]
 
     @property
     def states(self) -> tuple[int, ...]:
-        """Every rule's state (see :mod:`cramprules.compiler`), in source order."""
+        """Every rule's :class:`~cramprules.states.State`, as an int, in source order."""
         return self[2]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ basics
@@ -297,14 +154,42 @@ class Report(tuple):  # type: ignore[type-arg]
 
     @lazy
     def _env(self) -> Env:
-        program = self.ruleset.program
-        facts = dict(zip(program.facts, self.values))
-        causes = evaluator.cause_values(program, self.states)
-        return Env(facts, causes, self.ruleset.interpreter_functions)
+        ruleset = self.ruleset
+        return environment(ruleset.program, self.values, self.states, ruleset.interpreter_functions)
 
     @lazy
-    def _resolution(self) -> evaluator.Resolution:
+    def _resolution(self) -> Resolution:
         return resolve(self.ruleset.claims, self.states)
+
+    def decided_by(self, condition: nodes.Condition) -> tuple[Value, tuple[Atom, ...]]:
+        """A condition's value with these facts, and the tests that decided it.
+
+        For ``a and b`` that is false, the false tests; true, all of them;
+        unknown, the unknown ones.  This is what traces and explanations show.
+        """
+        value, atoms = explain(condition, self._env)
+        return value, tuple(atoms)
+
+    @lazy
+    def conflicts(self) -> tuple[Conflict, ...]:
+        """Every claim that lost to another, in claim order, with the reason."""
+        claims = self.ruleset.claims
+        rules = self.ruleset.program.rules
+        out = []
+        for loser, (winner, why) in sorted(self._resolution.lost.items()):
+            lost, won = claims[loser], claims[winner]
+            out.append(
+                Conflict(
+                    rule=rules[lost.rule].name,
+                    claim=str(lost.action),
+                    target=lost.action.target,
+                    winner=rules[won.rule].name,
+                    winner_claim=str(won.action),
+                    winner_target=won.action.target,
+                    why=why,
+                )
+            )
+        return tuple(out)
 
     def _sources(self, names: tuple[str, ...]) -> tuple[Source, ...]:
         return tuple(self.ruleset.source(n) for n in names)
@@ -335,12 +220,12 @@ class Report(tuple):  # type: ignore[type-arg]
         found: dict[str, tuple[AnyType, Cause]] = {}
         for i, rule in enumerate(program.rules):
             state = self.states[i]
-            if state > CONDITIONAL:
+            if state > State.CONDITIONAL:
                 continue
             for action in rule.actions:
                 if action.kind != "suspect":
                     continue
-                rank = (state != FIRED, -rule.priority, i)
+                rank = (state != State.FIRED, -rule.priority, i)
                 if action.target in found and found[action.target][0] <= rank:
                     continue
                 _, atoms = explain(rule.condition, self._env)
@@ -362,7 +247,7 @@ class Report(tuple):  # type: ignore[type-arg]
                             )
                         ),
                         sources=self._sources(tuple(dict.fromkeys((*rule.sources, *spec.sources)))),
-                        status="conditional" if state == CONDITIONAL else "fired",
+                        status="conditional" if state == State.CONDITIONAL else "fired",
                         caveat=_caveat(self.ruleset, i, self.states, self._env),
                         because=rule.because,
                     ),
@@ -401,7 +286,7 @@ class Report(tuple):  # type: ignore[type-arg]
                 affected.update(
                     i
                     for i, (a, b) in enumerate(zip(self.states, states))
-                    if a != b and (a < NOT_MATCHED or b < NOT_MATCHED) and i in live
+                    if a != b and (a < State.NOT_MATCHED or b < State.NOT_MATCHED) and i in live
                 )
             if not affected:
                 continue
@@ -436,7 +321,7 @@ class Report(tuple):  # type: ignore[type-arg]
         change the report, so the facts that decide it are not worth asking."""
         ruleset = self.ruleset
         claims = ruleset.claims
-        fired = {index for index in self._resolution.shown if self.states[claims[index].rule] == FIRED}
+        fired = {index for index in self._resolution.shown if self.states[claims[index].rule] == State.FIRED}
         # Advice already given outright: the same advice from another rule adds nothing.
         given = {
             (claims[i].action.kind, claims[i].action.target)
@@ -482,11 +367,11 @@ class Report(tuple):  # type: ignore[type-arg]
             entries.append(
                 TraceEntry(
                     rule=rule.name,
-                    outcome=outcome,  # type: ignore[arg-type]
+                    outcome=outcome,
                     reason=reason,
                     line=rule.line,
                     origin=rule.origin,
-                    conditional=state == CONDITIONAL,
+                    conditional=state == State.CONDITIONAL,
                 )
             )
         return tuple(entries)
@@ -497,18 +382,18 @@ class Report(tuple):  # type: ignore[type-arg]
         env = self._env
         _, atoms = explain(rule.condition, env)
         tested = ", ".join(str(a) for a in atoms)
-        if state == FIRED:
+        if state == State.FIRED:
             return f"if {tested}"
-        if state == PENDING:
+        if state == State.PENDING:
             unknown = ", ".join(str(a) for a in atoms if a.value is None)
             return f"undecided: {unknown or tested}"
-        if state == 3:  # not matched
+        if state == State.NOT_MATCHED:
             return f"not matched: {', '.join(str(a) for a in atoms if a.value is False) or tested}"
-        if state == 4:  # defeated
+        if state == State.DEFEATED:
             assert rule.unless is not None
             _, unless_atoms = explain(rule.unless, env)
             return f"defeated: unless {', '.join(str(a) for a in unless_atoms)}"
-        if state == 5:
+        if state == State.OVERRIDDEN:
             by = [o.name for o in program.rules if rule.name in o.overrides]
             return f"overridden by rule {', '.join(repr(b) for b in by)}"
         caveat = _caveat(self.ruleset, index, self.states, env)
@@ -540,57 +425,18 @@ class Report(tuple):  # type: ignore[type-arg]
             and name not in ruleset.referral_targets
         ):
             raise KeyError(f"'{name}' is not an option, cause or referral target of ruleset '{program.name}'")
-        before = self._outcome_of(name, self.states)
-        relevant = [n for n in program.facts if n in ruleset.used_facts and not program.facts[n].derived]
-        values = dict(zip(program.facts, self.values))
-        positions = {n: i for i, n in enumerate(program.facts)}
-        spent = 0
-        for size in range(1, max_changes + 1):
-            found: list[WhatIf] = []
-            for change in evaluator.changes(relevant, values, ruleset.candidates, size):
-                spent += 1
-                if spent > budget:
-                    return tuple(found)
-                new_values = list(self.values)
-                for fact, value in change:
-                    new_values[positions[fact]] = value
-                states = ruleset.compiled.decide(tuple(new_values))
-                after = self._outcome_of(name, states)
-                if after != before:
-                    found.append(
-                        WhatIf(
-                            tuple(FactChange(f, values[f], v) for f, v in change),
-                            before,
-                            after,
-                        )
-                    )
-            if found:
-                # Answers to open questions first, then changes of given facts.
-                found.sort(key=lambda w: sum(c.before is not None for c in w.changes))
-                return tuple(found)
-        return ()
+        before = whatif.outcome_of(ruleset, name, self.states)
 
-    def _outcome_of(self, name: str, states: tuple[int, ...]) -> str:
-        ruleset = self.ruleset
-        claims = ruleset.claims
-        resolution = resolve(claims, states) if states != self.states else self._resolution
-        parts = []
-        for index in resolution.shown:
-            claim = claims[index]
-            if claim.action.target == name:
-                status = " (conditional)" if states[claim.rule] == CONDITIONAL else ""
-                parts.append(f"{claim.action}{status}")
-        if name in ruleset.program.causes:
-            value = evaluator.cause_values(ruleset.program, states)[name]
-            if value is True:
-                parts.append(f"suspect {name}")
-            elif value is None and any(
-                states[i] == CONDITIONAL
-                for i, r in enumerate(ruleset.program.rules)
-                if any(a.kind == "suspect" and a.target == name for a in r.actions)
-            ):
-                parts.append(f"suspect {name} (conditional)")
-        return ", ".join(sorted(set(parts))) or f"nothing about {name}"
+        def flip(states: tuple[int, ...]) -> str | None:
+            after = whatif.outcome_of(ruleset, name, states)
+            return after if after != before else None
+
+        values = dict(zip(program.facts, self.values))
+        found = whatif.search(ruleset, self.values, flip, max_changes=max_changes, budget=budget)
+        return tuple(
+            WhatIf(tuple(FactChange(f, values[f], v) for f, v in change), before, after)
+            for change, after in found
+        )
 
     # ------------------------------------------------------------ serialisation
 
@@ -669,17 +515,7 @@ class Report(tuple):  # type: ignore[type-arg]
                 }
                 for q in self.questions
             ],
-            "trace": [
-                {
-                    "rule": t.rule,
-                    "outcome": t.outcome,
-                    "conditional": t.conditional,
-                    "reason": t.reason,
-                    "origin": t.origin,
-                    "line": t.line,
-                }
-                for t in self.trace
-            ],
+            "trace": [t.to_dict() for t in self.trace],
         }
         document["sources"] = [
             {"name": s.name, "label": s.label, "url": s.url}

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import types
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any as AnyType
 
 import attrs
 
-from cramprules import evaluator
 from cramprules.checker import names_in
-from cramprules.compiler import Compiled, Decisions, Functions, compile_decisions, compile_program
+from cramprules.claims import ClaimSpec, source_of
+from cramprules.compiler import Compiled, Decisions, Functions, compile_program
+from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
-from cramprules.report import Report, Source, claim_orders, claim_templates
+from cramprules.outcomes import Recommendation, Referral, Source
+from cramprules.report import Report
+from cramprules.whatif import candidate_values
 
 __all__ = ["Ruleset", "build_ruleset"]
 
@@ -34,10 +36,10 @@ class Ruleset:
 
     program: Program = attrs.field(repr=False)
     compiled: Compiled = attrs.field(repr=False)
-    claims: tuple[evaluator.ClaimSpec, ...] = attrs.field(repr=False)
+    claims: tuple[ClaimSpec, ...] = attrs.field(repr=False)
     decisions: Decisions = attrs.field(repr=False)
-    templates: Mapping[int, AnyType] = attrs.field(repr=False)
-    candidates: Mapping[str, tuple[AnyType, ...]] = attrs.field(repr=False)
+    templates: Mapping[int, Recommendation | Referral] = attrs.field(repr=False)
+    candidates: Mapping[str, tuple[Value, ...]] = attrs.field(repr=False)
     used_facts: frozenset[str] = attrs.field(repr=False)
     referral_targets: frozenset[str] = attrs.field(repr=False)
     sha256: str
@@ -84,8 +86,7 @@ class Ruleset:
         return self.program.diagnostics
 
     def source(self, name: str) -> Source:
-        spec = self.program.sources[name]
-        return Source(spec.name, spec.label, spec.url)
+        return source_of(self.program, name)
 
     # ------------------------------------------------------------ evaluation
 
@@ -181,33 +182,20 @@ def build_ruleset(
     engine_version: str,
 ) -> Ruleset:
     """Compile a checked program into a :class:`Ruleset`."""
-    functions = functions or {}
     compiled = compile_program(program, functions)
-    used: set[str] = set()
-    for rule in program.rules:
-        used |= names_in(rule.condition, rule.unless)
-    from cramprules.compiler import checked_function
-
-    interpreter_functions = {
-        name: checked_function(name, fn, plugin, result="any") for name, (fn, plugin) in functions.items()
-    }
-    claims = evaluator.build_claims(program)
-    recommendation_order, referral_order = claim_orders(program, claims)
-    templates = claim_templates(program, claims)
+    used = names_in(*(c for rule in program.rules for c in (rule.condition, rule.unless)))
     return Ruleset(
         program=program,
         compiled=compiled,
-        claims=claims,
-        decisions=compile_decisions(
-            claims, recommendation_order, referral_order, len(program.rules), templates
-        ),
-        templates=types.MappingProxyType(templates),
-        candidates=types.MappingProxyType(evaluator.candidate_values(program)),
+        claims=compiled.claims,
+        decisions=compiled.decisions,
+        templates=compiled.templates,
+        candidates=types.MappingProxyType(candidate_values(program)),
         used_facts=frozenset(used & set(program.facts)),
         referral_targets=frozenset(a.target for r in program.rules for a in r.actions if a.kind == "refer"),
         sha256=source_hash(program),
         engine_version=engine_version,
-        interpreter_functions=types.MappingProxyType(interpreter_functions),
+        interpreter_functions=compiled.functions,
         derivers=derivers,
         report_hooks=report_hooks,
     )

@@ -32,12 +32,13 @@ import attrs
 
 from cramprules import nodes
 from cramprules.checker import names_in
-from cramprules.compiler import CONDITIONAL, DEFEATED, FIRED
-from cramprules.evaluator import Env, cause_values, describe_value, interpret, render_condition
+from cramprules.evaluator import Env, cause_values, interpret, render_condition
 from cramprules.exceptions import CramprulesError, RulesetError
+from cramprules.outcomes import describe_value
 from cramprules.parser import parse
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
+from cramprules.states import State
 
 __all__ = [
     "ConditionCoverage",
@@ -432,9 +433,9 @@ def coverage(ruleset: Ruleset, reports: Sequence[Report], origins: Iterable[str]
                 rule=rule.name,
                 origin=rule.origin,
                 line=rule.line,
-                fired=any(s in (FIRED, CONDITIONAL) for s in states),
+                fired=any(s in (State.FIRED, State.CONDITIONAL) for s in states),
                 has_unless=rule.unless is not None,
-                defeated=any(s == DEFEATED for s in states),
+                defeated=any(s == State.DEFEATED for s in states),
                 conditions=tuple(tests),
             )
         )

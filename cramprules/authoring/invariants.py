@@ -41,10 +41,12 @@ from cramprules.authoring.space import (
     representatives,
 )
 from cramprules.checker import names_in
-from cramprules.compiler import CONDITIONAL
-from cramprules.evaluator import Env, cause_values, describe_value, interpret, render_condition, resolve
+from cramprules.claims import resolve
+from cramprules.evaluator import Env, cause_values, interpret, render_condition
+from cramprules.outcomes import describe_value
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
+from cramprules.states import State
 
 __all__ = [
     "Counterexample",
@@ -168,7 +170,7 @@ class _Judge:
     def atom(self, atom: nodes.Action, states: Sequence[int], shown: frozenset[int]) -> bool:
         kind, found = self.matching[atom]
         if kind == "rules":
-            return any(states[i] <= CONDITIONAL for i in found)
+            return any(states[i] <= State.CONDITIONAL for i in found)
         return not found.isdisjoint(shown)
 
     def holds(self, states: Sequence[int], claim: nodes.Claim | None = None) -> bool:

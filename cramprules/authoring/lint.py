@@ -33,11 +33,12 @@ from cramprules.authoring.space import (
     representatives,
 )
 from cramprules.checker import names_in
-from cramprules.compiler import CONDITIONAL, DEFEATED, FIRED, NOT_MATCHED, OVERRIDDEN, PENDING
-from cramprules.evaluator import Env, interpret, render_condition, resolve
+from cramprules.claims import resolve
+from cramprules.evaluator import Env, interpret, render_condition
 from cramprules.exceptions import Diagnostic, RulesetError, Severity
 from cramprules.model import Program, RuleSpec
 from cramprules.ruleset import Ruleset
+from cramprules.states import State
 
 __all__ = [
     "CODES",
@@ -357,7 +358,7 @@ class _Analysis:
                     self.skip("reachability", f"rule '{rule.name}'")
                     continue
             states, shown, winners = seen
-            if states & {FIRED, CONDITIONAL}:
+            if states & {State.FIRED, State.CONDITIONAL}:
                 if shadowable and shown is False:
                     names = ", ".join(f"'{w}'" for w in sorted(winners))
                     self.add(
@@ -367,7 +368,7 @@ class _Analysis:
                         hint="give it a higher priority, make it 'override' the winner, or remove it",
                     )
                 continue
-            matched = states - {NOT_MATCHED, PENDING}
+            matched = states - {State.NOT_MATCHED, State.PENDING}
             by = ", ".join(f"'{program.rules[j].name}'" for j in self.dependencies.overriders.get(i, ()))
             if not matched:
                 message = (
@@ -375,12 +376,12 @@ class _Analysis:
                     "together with the rest of its condition"
                 )
                 hint = "check the rules that suspect the causes it tests"
-            elif matched == {DEFEATED}:
+            elif matched == {State.DEFEATED}:
                 message = (
                     f"rule '{rule.name}' can never fire: whenever its condition holds, so does its 'unless'"
                 )
                 hint = "narrow the 'unless', or remove the rule"
-            elif matched == {OVERRIDDEN}:
+            elif matched == {State.OVERRIDDEN}:
                 message = f"rule '{rule.name}' can never fire: whenever it would, rule {by} overrides it"
                 hint = "remove it, or narrow the rules that override it"
             else:
@@ -400,7 +401,7 @@ class _Analysis:
         for result in self._states([i], claims=claims):
             state = result[i]
             states.add(state)
-            if claims and state <= CONDITIONAL and not shown:
+            if claims and state <= State.CONDITIONAL and not shown:
                 resolution = resolve(self.ruleset.claims, result)
                 standing = set(resolution.shown)
                 if any(c.index in standing for c in mine):
@@ -452,7 +453,7 @@ class _Analysis:
         """Whether rules ``a`` and ``b`` can both fire for one input; None when untold."""
         try:
             for states in self._states([a, b], claims=False):
-                if states[a] <= CONDITIONAL and states[b] <= CONDITIONAL:
+                if states[a] <= State.CONDITIONAL and states[b] <= State.CONDITIONAL:
                     return True
         except TooLarge:
             return None

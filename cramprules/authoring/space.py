@@ -25,7 +25,8 @@ import attrs
 
 from cramprules import nodes
 from cramprules.checker import names_in
-from cramprules.evaluator import ClaimSpec, render_condition
+from cramprules.claims import ClaimSpec
+from cramprules.evaluator import render_condition
 from cramprules.model import FactSpec, Program
 
 __all__ = [

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING, TextIO
 from typing import Any as AnyType
-from typing import TextIO
 
 import click
 
@@ -30,11 +30,15 @@ from cramprules.cli._common import (
     testing_option,
     write_output,
 )
+from cramprules.whatif import visible
 
 DONT_KNOW = frozenset({"", "?", "??", "don't know", "dont know", "idk", "unknown", "not sure", "skip"})
 """Answers that leave a fact unknown; it is not asked again."""
 
 WHY = frozenset({"why", "why?"})
+
+if TYPE_CHECKING:
+    from cramprules.report import Report
 
 
 def answer_hint(question: AnyType) -> str:
@@ -52,7 +56,7 @@ def answer_hint(question: AnyType) -> str:
     return allowed
 
 
-def changes_outcome(report: AnyType, fact: str) -> bool:
+def changes_outcome(report: Report, fact: str) -> bool:
     """Whether some answer for ``fact`` changes what the person sees.
 
     ``report.questions`` lists every unknown fact that would decide an open
@@ -61,28 +65,12 @@ def changes_outcome(report: AnyType, fact: str) -> bool:
     """
     ruleset = report.ruleset
     position = list(ruleset.program.facts).index(fact)
-    base = _visible(ruleset, report.states)
+    base = visible(ruleset, report.states)
     for candidate in ruleset.candidates[fact]:
         values = (*report.values[:position], candidate, *report.values[position + 1 :])
-        if _visible(ruleset, ruleset.compiled.decide(values)) != base:
+        if visible(ruleset, ruleset.compiled.decide(values)) != base:
             return True
     return False
-
-
-def _visible(ruleset: AnyType, states: tuple[int, ...]) -> frozenset[tuple[object, ...]]:
-    """What a person sees of an outcome: the standing claims (firm or conditional) and the causes."""
-    from cramprules.compiler import CONDITIONAL
-    from cramprules.evaluator import cause_values, resolve
-
-    claims = ruleset.claims
-    seen: set[tuple[object, ...]] = set()
-    for index in resolve(claims, states).shown:
-        action = claims[index].action
-        seen.add((action.kind, action.target, action.urgent, states[claims[index].rule] == CONDITIONAL))
-    for name, value in cause_values(ruleset.program, states).items():
-        if value is not False:
-            seen.add(("suspect", name, value))
-    return frozenset(seen)
 
 
 class Consultation:

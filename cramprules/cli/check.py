@@ -88,10 +88,7 @@ def to_json(results: Sequence[AnyType], exit_code: int) -> dict[str, AnyType]:
             else {
                 "facts": dict(example.facts),
                 "outcome": example.outcome,
-                "trace": [
-                    {"rule": t.rule, "outcome": t.outcome, "reason": t.reason, "line": t.line}
-                    for t in example.trace
-                ],
+                "trace": [t.to_dict() for t in example.trace],
             },
         }
 

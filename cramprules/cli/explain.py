@@ -1,12 +1,8 @@
 """``cramprules explain``: how each outcome was reached, why not, and what would change it.
 
-MYCIN's "how" and "why not", tied to the ruleset's source lines: for every
-outcome the rule, each condition with the fact values that decided it, the
-``unless`` and how it was settled, the rules it beat; for pending and
-conditional outcomes the smallest changes of facts that would flip them.
-
-The explanation is built once as plain data (``--format json`` prints it)
-and the text is rendered from that data, so the two never disagree.
+The explanation is built by the library (:mod:`cramprules.explain`); this
+command renders it: ``--format json`` prints its ``to_dict()``, and the text
+is rendered from that same data, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ from typing import Any as AnyType
 
 import click
 
+from cramprules import explain
 from cramprules.cli import App, CliError
 from cramprules.cli._common import (
     Painter,
@@ -35,334 +32,6 @@ Data = dict[str, AnyType]
 
 WIDTH = 78
 """Explanatory prose is wrapped to this width; source locations never are."""
-
-MAX_CHANGES = 3
-"""The largest set of fact changes ``what would change it`` looks for."""
-
-
-# ---------------------------------------------------------------- building the explanation
-
-
-def _value_word(value: object) -> str:
-    if value is None:
-        return "unknown"
-    return "true" if value else "false"
-
-
-def _show(value: object) -> str:
-    from cramprules.evaluator import describe_value
-
-    return describe_value(value)
-
-
-def _where(node: AnyType) -> str | None:
-    span = getattr(node, "span", None)
-    return f"{span.origin}:{span.line}" if span is not None else None
-
-
-class Explainer:
-    """Turns one report into explanation data."""
-
-    def __init__(self, report: AnyType, audience: str = "patient") -> None:
-        from cramprules import evaluator
-
-        self.report = report
-        self.ruleset = report.ruleset
-        self.program = report.ruleset.program
-        self.audience = audience
-        self.env = evaluator.Env(
-            dict(zip(self.program.facts, report.values)),
-            evaluator.cause_values(self.program, report.states),
-            self.ruleset.interpreter_functions,
-        )
-        self.resolution = evaluator.resolve(self.ruleset.claims, report.states)
-        self.trace = {entry.rule: entry for entry in report.trace}
-        self._what_if: dict[str, list[Data]] = {}
-
-    # ------------------------------------------------------------ pieces
-
-    def condition(self, node: AnyType) -> Data:
-        """A condition, its value, and the tests (with fact values) that decided it."""
-        from cramprules.evaluator import explain, render_condition
-
-        value, atoms = explain(node, self.env)
-        return {
-            "text": render_condition(node),
-            "where": _where(node),
-            "value": _value_word(value),
-            "decided_by": [
-                {
-                    "test": atom.text,
-                    "value": _value_word(atom.value),
-                    "facts": {name: _show(v) for name, v in atom.facts},
-                    "summary": str(atom),
-                }
-                for atom in atoms
-            ],
-        }
-
-    def rule(self, rule: AnyType) -> Data:
-        """A rule as the explanation shows it: where, its if and unless, why."""
-        data: Data = {
-            "name": rule.name,
-            "where": f"{rule.origin}:{rule.line}" if rule.line is not None else rule.origin,
-            "priority": rule.priority,
-            "then": [str(action) for action in rule.actions],
-            "if": self.condition(rule.condition),
-            "unless": None,
-            "note_kind": "because",
-            "note": rule.because,
-            "sources": [self._source(name) for name in rule.sources],
-        }
-        if rule.detail and (self.audience == "clinician" or not rule.because):
-            data["note_kind"], data["note"] = "detail", rule.detail
-        if rule.unless is not None:
-            unless = self.condition(rule.unless)
-            settled = {
-                "false": "the exception does not apply",
-                "true": "the exception holds and defeats the rule",
-                "unknown": "the outcome is conditional: it stands unless this turns out true",
-            }
-            if self.trace[rule.name].outcome != "fired":
-                settled["unknown"] = (
-                    "not known either: should the rule apply, its outcome would be conditional"
-                )
-            unless["settled"] = settled[unless["value"]]
-            data["unless"] = unless
-        return data
-
-    def _source(self, name: str) -> str:
-        source = self.ruleset.source(name)
-        return f"{source.label} <{source.url}>" if source.url else source.label
-
-    def what_would_change(self, target: str) -> list[Data]:
-        """The smallest sets of fact changes that flip the outcome for ``target``."""
-        if target not in self._what_if:
-            self._what_if[target] = self._search(target)
-        return self._what_if[target]
-
-    def would_make_stand(self, rule: AnyType, action: AnyType, budget: int = 20_000) -> list[Data]:
-        """The smallest sets of fact changes after which this rule's ``action`` stands.
-
-        Unlike ``report.what_would_change(target)``, which flips the outcome
-        for a target by any rule, this asks for *this* rule: a red flag that
-        another rule already raises does not count.
-        """
-        from cramprules.compiler import CONDITIONAL
-        from cramprules.evaluator import changes, resolve
-
-        ruleset, program = self.ruleset, self.program
-        index = program.rules.index(rule)
-        claims = [c.index for c in ruleset.claims if c.rule == index and c.action == action]
-        facts = [n for n, spec in program.facts.items() if n in ruleset.used_facts and not spec.derived]
-        values = dict(zip(program.facts, self.report.values))
-        positions = {n: i for i, n in enumerate(program.facts)}
-        spent = 0
-        for size in range(1, MAX_CHANGES + 1):
-            found: list[Data] = []
-            for change in changes(facts, values, ruleset.candidates, size):
-                spent += 1
-                if spent > budget:
-                    return found
-                new_values = list(self.report.values)
-                for fact, value in change:
-                    new_values[positions[fact]] = value
-                states = ruleset.compiled.decide(tuple(new_values))
-                if states[index] > CONDITIONAL:
-                    continue
-                if claims and not set(claims) & set(resolve(ruleset.claims, states).shown):
-                    continue
-                found.append(
-                    {
-                        "changes": [{"fact": f, "from": _show(values[f]), "to": _show(v)} for f, v in change],
-                        "before": "pending",
-                        "after": str(action) + (" (conditional)" if states[index] == CONDITIONAL else ""),
-                    }
-                )
-            if found:
-                found.sort(key=lambda item: sum(c["from"] != "unknown" for c in item["changes"]))
-                return found
-        return []
-
-    def _search(self, target: str) -> list[Data]:
-        found = self.report.what_would_change(target, max_changes=MAX_CHANGES)
-        return [
-            {
-                "changes": [
-                    {"fact": c.fact, "from": _show(c.before), "to": _show(c.after)} for c in what.changes
-                ],
-                "before": what.before,
-                "after": what.after,
-            }
-            for what in found
-        ]
-
-    def conflicts(self) -> list[Data]:
-        """Every claim that lost to another, with the winner and the reason."""
-        claims = self.ruleset.claims
-        rules = self.program.rules
-        out = []
-        for loser, (winner, why) in sorted(self.resolution.lost.items()):
-            lost, won = claims[loser], claims[winner]
-            out.append(
-                {
-                    "rule": rules[lost.rule].name,
-                    "where": f"{rules[lost.rule].origin}:{rules[lost.rule].line}",
-                    "claim": str(lost.action),
-                    "winner": rules[won.rule].name,
-                    "winner_claim": str(won.action),
-                    "winner_target": won.action.target,
-                    "why": why,
-                }
-            )
-        return out
-
-    # ------------------------------------------------------------ the whole explanation
-
-    def outcomes(self, conflicts: list[Data]) -> list[Data]:
-        """Each outcome of the report, in the report's order (urgent referrals first)."""
-        report = self.report
-        items: list[tuple[str, str, str, AnyType]] = []
-        for referral in report.referrals:
-            text = f"refer {referral.to}" + (" urgent" if referral.urgent else "")
-            items.append(("refer", referral.to, text, referral))
-        for cause in report.causes:
-            items.append(("suspect", cause.name, f"suspect {cause.name}", cause))
-        for rec in report.recommendations:
-            text = f"{rec.action} {rec.option}" + (f" over {', '.join(rec.over)}" if rec.over else "")
-            items.append((rec.action, rec.option, text, rec))
-        out = []
-        for kind, target, text, item in items:
-            rule = self.program.rule(item.rule)
-            data: Data = {
-                "outcome": text,
-                "kind": kind,
-                "target": target,
-                "label": getattr(item, "label", None),
-                "urgent": bool(getattr(item, "urgent", False)),
-                "status": item.status,
-                "caveat": item.caveat,
-                "rule": self.rule(rule),
-                "beat": [
-                    {"rule": c["rule"], "claim": c["claim"], "why": c["why"]}
-                    for c in conflicts
-                    if c["winner"] == rule.name and c["winner_target"] == target
-                ],
-                "what_would_change": self.what_would_change(target) if item.status == "conditional" else None,
-            }
-            out.append(data)
-        return out
-
-    def pending(self) -> list[Data]:
-        """Rules that neither fired nor failed: the facts they need, and what would decide them."""
-        out = []
-        for rule in self.program.rules:
-            if self.trace[rule.name].outcome != "pending":
-                continue
-            out.append(
-                {
-                    "outcome": ", ".join(str(action) for action in rule.actions),
-                    "rule": self.rule(rule),
-                    "what_would_change": {str(a): self.would_make_stand(rule, a) for a in rule.actions},
-                }
-            )
-        return out
-
-    def did_not_apply(self, conflicts: list[Data]) -> list[Data]:
-        """Rules that lost a conflict, were defeated, overridden, or did not match."""
-        lost_rules = {c["rule"] for c in conflicts}
-        out = []
-        for rule in self.program.rules:
-            entry = self.trace[rule.name]
-            if entry.outcome in ("fired", "pending") and rule.name not in lost_rules:
-                continue
-            out.append(
-                {
-                    "rule": rule.name,
-                    "where": f"{rule.origin}:{rule.line}",
-                    "outcome": "lost a conflict" if entry.outcome == "fired" else entry.outcome,
-                    "reason": entry.reason,
-                }
-            )
-        return out
-
-    def explanation(self) -> Data:
-        conflicts = self.conflicts()
-        return {
-            "ruleset": {
-                "name": self.ruleset.name,
-                "title": self.ruleset.title,
-                "version": self.ruleset.version,
-            },
-            "audience": self.audience,
-            "facts": {name: _show(value) for name, value in self.report.facts.items()},
-            "outcomes": self.outcomes(conflicts),
-            "pending": self.pending(),
-            "conflicts": conflicts,
-            "did_not_apply": self.did_not_apply(conflicts),
-        }
-
-    # ------------------------------------------------------------ why not
-
-    def why_not(self, name: str) -> Data:
-        """Why a rule (or the rules about an option, cause or referral) gave no outcome."""
-        program = self.program
-        rule_names = [r.name for r in program.rules]
-        if name in rule_names:
-            rules = [program.rule(name)]
-            target = None
-        elif name in program.options or name in program.causes or name in self.ruleset.referral_targets:
-            rules = [r for r in program.rules if any(a.target == name for a in r.actions)]
-            target = name
-        else:
-            from cramprules.names import closest
-
-            known = [*rule_names, *program.options, *program.causes, *sorted(self.ruleset.referral_targets)]
-            excluded = [r.name for r in program.excluded]
-            if name in excluded:
-                raise CliError(
-                    f"rule '{name}' is left out of evaluation (its status is testing or retired); "
-                    "use --include-testing for a testing rule"
-                )
-            guess = closest(name, known)
-            hint = f"did you mean '{guess}'?" if guess else "it is not a rule, option, cause or referral"
-            raise CliError(f"--why-not: ruleset '{self.ruleset.name}' has no '{name}'; {hint}")
-        return {
-            "name": name,
-            "kind": "rule" if target is None else "outcome",
-            "rules": [self._why_not_rule(rule) for rule in rules],
-            "what_would_change": self.what_would_change(target) if target is not None else None,
-        }
-
-    def _why_not_rule(self, rule: AnyType) -> Data:
-        entry = self.trace[rule.name]
-        data = self.rule(rule)
-        condition = data["if"]
-        blocking = [d for d in condition["decided_by"] if d["value"] != "true"]
-        data["outcome"] = entry.outcome
-        data["reason"] = entry.reason
-        data["first_blocker"] = blocking[0] if condition["value"] != "true" and blocking else None
-        lost = [c for c in self.conflicts() if c["rule"] == rule.name]
-        data["lost"] = lost
-        if entry.outcome == "fired":
-            data["verdict"] = (
-                "it applied, but lost a conflict"
-                if lost
-                else "it applied" + (" (conditionally)" if entry.conditional else "")
-            )
-        elif entry.outcome == "not_matched":
-            data["verdict"] = "a condition failed"
-        elif entry.outcome == "pending":
-            data["verdict"] = "a condition is unknown"
-        elif entry.outcome == "defeated":
-            data["verdict"] = "its condition held, but its exception (unless) held too"
-        elif entry.outcome == "overridden":
-            data["verdict"] = "it applied, but another rule overrode it or won the conflict"
-        if entry.outcome != "fired" or data.get("lost"):
-            data["what_would_change"] = {str(a): self.would_make_stand(rule, a) for a in rule.actions}
-        else:
-            data["what_would_change"] = {}
-        return data
 
 
 # ---------------------------------------------------------------- text
@@ -410,7 +79,7 @@ class TextWriter:
         if found is None:
             return
         if not found:
-            self.add(f"{indent}{what}: no smallest change of up to {MAX_CHANGES} facts")
+            self.add(f"{indent}{what}: no smallest change of up to {explain.MAX_CHANGES} facts")
             return
         self.add(f"{indent}{what}:")
         for item in found:
@@ -544,8 +213,13 @@ def command(
     facts = gather_facts(engine, fact_args, facts_file, facts_format, positional=positional, what="explain")
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
     report = rs.evaluate(facts)
-    explainer = Explainer(report, audience)
-    data = explainer.why_not(why_not) if why_not is not None else explainer.explanation()
+    if why_not is not None:
+        try:
+            data = explain.why_not(report, why_not, audience=audience).to_dict()
+        except explain.UnknownName as exc:
+            raise CliError(str(exc) if exc.excluded else f"--why-not: {exc}") from None
+    else:
+        data = explain.explain(report, audience=audience).to_dict()
     if format_name == "json":
         write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
         return

@@ -88,10 +88,7 @@ def to_json(runs: Sequence[AnyType], min_coverage: float | None, exit_code: int)
                     "line": f.line,
                     "expected": f.expected,
                     "actual": f.actual,
-                    "trace": [
-                        {"rule": t.rule, "outcome": t.outcome, "reason": t.reason, "line": t.line}
-                        for t in f.trace
-                    ],
+                    "trace": [t.to_dict() for t in f.trace],
                 }
                 for f in r.failures
             ],

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import cramprules
 from cramprules import nodes
-from cramprules.compiler import CONDITIONAL, DEFEATED, FIRED, NOT_MATCHED, PENDING
 from cramprules.evaluator import Env, interpret, render_condition
+from cramprules.states import State
 
 T, F, U = True, False, None
 
@@ -36,7 +36,7 @@ ENGINE = cramprules.Engine(autoload=False)
 
 
 def state_for(value: bool | None) -> int:
-    return {T: FIRED, F: NOT_MATCHED, U: PENDING}[value]
+    return {T: State.FIRED, F: State.NOT_MATCHED, U: State.PENDING}[value]
 
 
 def facts_of(**values: bool | None) -> dict[str, bool]:
@@ -62,15 +62,15 @@ def test_not_follows_kleenes_truth_table(a: bool | None) -> None:
 def test_unless_settles_the_rule(c: bool | None, u: bool | None) -> None:
     rs = ENGINE.parse_ruleset("if c then recommend x unless u")
     expected = {
-        (T, F): FIRED,
-        (T, U): CONDITIONAL,
-        (T, T): DEFEATED,
-        (U, F): PENDING,
-        (U, U): PENDING,
-        (U, T): DEFEATED,
-        (F, F): NOT_MATCHED,
-        (F, U): NOT_MATCHED,
-        (F, T): NOT_MATCHED,
+        (T, F): State.FIRED,
+        (T, U): State.CONDITIONAL,
+        (T, T): State.DEFEATED,
+        (U, F): State.PENDING,
+        (U, U): State.PENDING,
+        (U, T): State.DEFEATED,
+        (F, F): State.NOT_MATCHED,
+        (F, U): State.NOT_MATCHED,
+        (F, T): State.NOT_MATCHED,
     }[(c, u)]
     assert rs.evaluate(facts_of(c=c, u=u)).states == (expected,)
 
@@ -124,12 +124,12 @@ fact_sets = st.fixed_dictionaries(
 
 def kleene_state(condition: bool | None, unless: bool | None) -> int:
     if condition is False:
-        return NOT_MATCHED
+        return State.NOT_MATCHED
     if unless is True:
-        return DEFEATED
+        return State.DEFEATED
     if condition is None:
-        return PENDING
-    return CONDITIONAL if unless is None else FIRED
+        return State.PENDING
+    return State.CONDITIONAL if unless is None else State.FIRED
 
 
 @settings(max_examples=300, deadline=None)
