@@ -46,7 +46,8 @@ def test_an_explanation_is_made_of_frozen_values(ruleset):
     how = explain(ruleset.evaluate(constipation=True, long_term=True))
     [outcome] = how.outcomes
     assert outcome.outcome == "prefer citrate over glycinate"
-    assert outcome.rule.unless is not None and outcome.rule.unless.value == "unknown"
+    assert outcome.rule.unless is not None
+    assert outcome.rule.unless.value == "unknown"
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         outcome.status = "fired"  # type: ignore[misc]
 
@@ -74,7 +75,8 @@ def test_why_not_names_the_first_condition_that_failed(ruleset):
     answer = why_not(ruleset.evaluate(constipation=False, long_term=True), "citrate_for_constipation")
     [rule] = answer.rules
     assert rule.verdict == "a condition failed"
-    assert rule.first_blocker is not None and rule.first_blocker.summary == "constipation is no"
+    assert rule.first_blocker is not None
+    assert rule.first_blocker.summary == "constipation is no"
 
 
 def test_why_not_an_unknown_name_suggests_the_nearest(ruleset):
