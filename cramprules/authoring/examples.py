@@ -32,7 +32,7 @@ import attrs
 
 from cramprules import nodes
 from cramprules.checker import names_in
-from cramprules.evaluator import Env, cause_values, interpret, render_condition
+from cramprules.evaluator import environment, interpret, render_condition
 from cramprules.exceptions import CramprulesError, RulesetError
 from cramprules.outcomes import describe_value
 from cramprules.parser import parse
@@ -398,11 +398,7 @@ def coverage(ruleset: Ruleset, reports: Sequence[Report], origins: Iterable[str]
     wanted = None if origins is None else set(origins)
     program = ruleset.program
     envs = [
-        Env(
-            dict(zip(program.facts, r.values)),
-            cause_values(program, r.states),
-            ruleset.interpreter_functions,
-        )
+        environment(program, r.values, r.states, ruleset.interpreter_functions)
         for r in reports
     ]
     rules = []

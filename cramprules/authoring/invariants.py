@@ -42,7 +42,7 @@ from cramprules.authoring.space import (
 )
 from cramprules.checker import names_in
 from cramprules.claims import resolve
-from cramprules.evaluator import Env, cause_values, interpret, render_condition
+from cramprules.evaluator import environment, interpret, render_condition
 from cramprules.outcomes import describe_value
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
@@ -201,11 +201,7 @@ def _breaks(
     states = ruleset.compiled.decide(values)
     if invariant.condition is not None:
         program = ruleset.program
-        env = Env(
-            dict(zip(program.facts, values)),
-            cause_values(program, states),
-            ruleset.interpreter_functions,
-        )
+        env = environment(program, values, states, ruleset.interpreter_functions)
         if interpret(invariant.condition, env) is not True:
             return False, states
     return not judge.holds(states), states
