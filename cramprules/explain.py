@@ -82,8 +82,41 @@ def _word(value: Value) -> str:
     return "true" if value else "false"
 
 
+def _data(value: object) -> AnyType:
+    """The JSON form of an explanation value: fields in order, tuples as lists.
+
+    A field's ``key`` metadata renames it (``condition`` is ``if``); ``flat``
+    merges its fields into the parent; ``omit_none`` leaves it out when unset.
+    """
+    if isinstance(value, _Value):
+        data: dict[str, AnyType] = {}
+        for field in attrs.fields(type(value)):  # type: ignore[arg-type]
+            item = getattr(value, field.name)
+            if field.metadata.get("omit_none") and item is None:
+                continue
+            if field.metadata.get("flat"):
+                data.update(_data(item))
+            else:
+                data[field.metadata.get("key", field.name)] = _data(item)
+        return data
+    if isinstance(value, Mapping):
+        return {key: _data(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_data(item) for item in value]
+    return value
+
+
+class _Value:
+    """What every explanation value shares: its JSON form."""
+
+    def to_dict(self) -> dict[str, AnyType]:
+        """The JSON that ``cramprules explain --format json`` prints."""
+        data: dict[str, AnyType] = _data(self)
+        return data
+
+
 @attrs.frozen
-class Test:
+class Test(_Value):
     """One test of a condition, its value and the facts it looked at."""
 
     test: str
@@ -92,106 +125,70 @@ class Test:
     facts: Mapping[str, str]
     summary: str
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {"test": self.test, "value": self.value, "facts": dict(self.facts), "summary": self.summary}
-
 
 @attrs.frozen
-class ConditionExplanation:
+class ConditionExplanation(_Value):
     """A condition as written, where it is, its value and the tests that decided it."""
 
     text: str
     where: str | None
     value: str
     decided_by: tuple[Test, ...]
-    settled: str | None = None
+    settled: str | None = attrs.field(default=None, metadata={"omit_none": True})
     """For an ``unless``: what its value means for the rule."""
-
-    def to_dict(self) -> dict[str, AnyType]:
-        data: dict[str, AnyType] = {
-            "text": self.text,
-            "where": self.where,
-            "value": self.value,
-            "decided_by": [t.to_dict() for t in self.decided_by],
-        }
-        if self.settled is not None:
-            data["settled"] = self.settled
-        return data
 
 
 @attrs.frozen
-class RuleExplanation:
+class RuleExplanation(_Value):
     """A rule as an explanation shows it: where, its if and unless, and why."""
 
     name: str
     where: str | None
     priority: int
     then: tuple[str, ...]
-    condition: ConditionExplanation
+    condition: ConditionExplanation = attrs.field(metadata={"key": "if"})
     unless: ConditionExplanation | None
     note_kind: str
     """``because`` (for the patient) or ``detail`` (for the clinician)."""
     note: str | None
     sources: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "name": self.name,
-            "where": self.where,
-            "priority": self.priority,
-            "then": list(self.then),
-            "if": self.condition.to_dict(),
-            "unless": self.unless.to_dict() if self.unless is not None else None,
-            "note_kind": self.note_kind,
-            "note": self.note,
-            "sources": list(self.sources),
-        }
-
 
 @attrs.frozen
-class Change:
+class Change(_Value):
     """One fact and the value it would take, in words."""
 
     fact: str
-    before: str
-    after: str
-
-    def to_dict(self) -> dict[str, AnyType]:
-        return {"fact": self.fact, "from": self.before, "to": self.after}
+    before: str = attrs.field(metadata={"key": "from"})
+    after: str = attrs.field(metadata={"key": "to"})
 
     def __str__(self) -> str:
         return f"{self.fact}: {self.before} -> {self.after}"
 
 
 @attrs.frozen
-class Flip:
+class Flip(_Value):
     """A smallest set of fact changes, and what the outcome becomes."""
 
     changes: tuple[Change, ...]
     before: str
     after: str
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {"changes": [c.to_dict() for c in self.changes], "before": self.before, "after": self.after}
-
     def __str__(self) -> str:
         return f"{', '.join(map(str, self.changes))}  =>  {self.after}"
 
 
 @attrs.frozen
-class Beat:
+class Beat(_Value):
     """A claim of another rule that this outcome won over."""
 
     rule: str
     claim: str
     why: str
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {"rule": self.rule, "claim": self.claim, "why": self.why}
-
 
 @attrs.frozen
-class OutcomeExplanation:
+class OutcomeExplanation(_Value):
     """How one outcome of the report was reached."""
 
     outcome: str
@@ -206,39 +203,18 @@ class OutcomeExplanation:
     what_would_change: tuple[Flip, ...] | None
     """For a conditional outcome: what would flip it; otherwise ``None``."""
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "outcome": self.outcome,
-            "kind": self.kind,
-            "target": self.target,
-            "label": self.label,
-            "urgent": self.urgent,
-            "status": self.status,
-            "caveat": self.caveat,
-            "rule": self.rule.to_dict(),
-            "beat": [b.to_dict() for b in self.beat],
-            "what_would_change": _flips(self.what_would_change),
-        }
-
 
 @attrs.frozen
-class PendingRule:
+class PendingRule(_Value):
     """A rule that neither fired nor failed, and what would make each of its claims stand."""
 
     outcome: str
     rule: RuleExplanation
     what_would_change: Mapping[str, tuple[Flip, ...]]
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "outcome": self.outcome,
-            "rule": self.rule.to_dict(),
-            "what_would_change": {k: _flips(v) for k, v in self.what_would_change.items()},
-        }
-
 
 @attrs.frozen
-class NoOutcome:
+class NoOutcome(_Value):
     """A rule that lost a conflict, was defeated, overridden, or did not match."""
 
     rule: str
@@ -246,12 +222,9 @@ class NoOutcome:
     outcome: str
     reason: str
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {"rule": self.rule, "where": self.where, "outcome": self.outcome, "reason": self.reason}
-
 
 @attrs.frozen
-class ConflictExplanation:
+class ConflictExplanation(_Value):
     """A claim that lost, where its rule is, the winner and why."""
 
     rule: str
@@ -262,20 +235,9 @@ class ConflictExplanation:
     winner_target: str
     why: str
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "rule": self.rule,
-            "where": self.where,
-            "claim": self.claim,
-            "winner": self.winner,
-            "winner_claim": self.winner_claim,
-            "winner_target": self.winner_target,
-            "why": self.why,
-        }
-
 
 @attrs.frozen
-class Explanation:
+class Explanation(_Value):
     """The whole "how": every outcome, the pending rules, the conflicts and the rest."""
 
     ruleset: Mapping[str, str | None]
@@ -286,44 +248,22 @@ class Explanation:
     conflicts: tuple[ConflictExplanation, ...]
     did_not_apply: tuple[NoOutcome, ...]
 
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "ruleset": dict(self.ruleset),
-            "audience": self.audience,
-            "facts": dict(self.facts),
-            "outcomes": [o.to_dict() for o in self.outcomes],
-            "pending": [p.to_dict() for p in self.pending],
-            "conflicts": [c.to_dict() for c in self.conflicts],
-            "did_not_apply": [d.to_dict() for d in self.did_not_apply],
-        }
-
 
 @attrs.frozen
-class RuleWhyNot:
+class RuleWhyNot(_Value):
     """Why one rule gave no outcome (or lost), and what would make it stand."""
 
-    rule: RuleExplanation
+    rule: RuleExplanation = attrs.field(metadata={"flat": True})
     outcome: str
     reason: str
-    verdict: str
     first_blocker: Test | None
     lost: tuple[ConflictExplanation, ...]
+    verdict: str
     what_would_change: Mapping[str, tuple[Flip, ...]]
-
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            **self.rule.to_dict(),
-            "outcome": self.outcome,
-            "reason": self.reason,
-            "first_blocker": self.first_blocker.to_dict() if self.first_blocker is not None else None,
-            "lost": [c.to_dict() for c in self.lost],
-            "verdict": self.verdict,
-            "what_would_change": {k: _flips(v) for k, v in self.what_would_change.items()},
-        }
 
 
 @attrs.frozen
-class WhyNot:
+class WhyNot(_Value):
     """Why a rule, or the rules about an option, cause or referral, gave no outcome."""
 
     name: str
@@ -331,18 +271,6 @@ class WhyNot:
     """``rule`` or ``outcome``."""
     rules: tuple[RuleWhyNot, ...]
     what_would_change: tuple[Flip, ...] | None
-
-    def to_dict(self) -> dict[str, AnyType]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "rules": [r.to_dict() for r in self.rules],
-            "what_would_change": _flips(self.what_would_change),
-        }
-
-
-def _flips(flips: tuple[Flip, ...] | None) -> list[dict[str, AnyType]] | None:
-    return None if flips is None else [f.to_dict() for f in flips]
 
 
 # ---------------------------------------------------------------- building
