@@ -397,10 +397,7 @@ def coverage(ruleset: Ruleset, reports: Sequence[Report], origins: Iterable[str]
     """
     wanted = None if origins is None else set(origins)
     program = ruleset.program
-    envs = [
-        environment(program, r.values, r.states, ruleset.interpreter_functions)
-        for r in reports
-    ]
+    envs = [environment(program, r.values, r.states, ruleset.interpreter_functions) for r in reports]
     rules = []
     for i, rule in enumerate(program.rules):
         if wanted is not None and rule.origin not in wanted:

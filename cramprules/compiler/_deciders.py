@@ -1,10 +1,9 @@
-"""Compiles a checked :class:`~cramprules.model.Program` into Python functions.
+"""The deciders: generated Python that says which rules fired.
 
-Each ruleset becomes generated Python source, compiled once: evaluation never
-walks the syntax tree.  There are two deciders.  The *fast* one is plain
-two-valued Python (``and``, ``or``, ``not``), used when every fact is known;
-the *Kleene* one implements three-valued logic for partial input.  Both
-return the same compact outcome: one small integer per rule.
+There are two.  The *fast* one is plain two-valued Python (``and``, ``or``,
+``not``), used when every fact is known; the *Kleene* one implements
+three-valued logic for partial input.  Both return the same compact outcome:
+one small integer per rule (:class:`~cramprules.states.State`).
 
 Safety: the source is built only from validated identifiers (``v3``, ``s7``,
 ``k2``) and literals emitted with ``repr``; no name or text from a ruleset is
@@ -16,43 +15,23 @@ from __future__ import annotations
 import keyword
 import math
 import re
-import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any as AnyType
 
 import attrs
 
-from cramprules import claims as _claims
 from cramprules import nodes
-from cramprules.claims import ClaimSpec
-from cramprules.exceptions import PluginError
+from cramprules.checker import names_in
+from cramprules.compiler._functions import Functions, NeedsKleene, checked_function
 from cramprules.facts import coercer, unknown_fact_error
 from cramprules.model import Program, RuleSpec
-from cramprules.outcomes import Recommendation, Referral
 from cramprules.states import State
 
-__all__ = [
-    "Compiled",
-    "Deciders",
-    "Decisions",
-    "Functions",
-    "checked_function",
-    "compile_deciders",
-    "compile_decisions",
-    "compile_program",
-]
+__all__ = ["Deciders", "compile_deciders", "ident"]
+
 
 # The states as plain integers, as the generated source spells them.
 FIRED, CONDITIONAL, PENDING, NOT_MATCHED, DEFEATED, OVERRIDDEN = (int(state) for state in State)
-
-Functions = Mapping[str, tuple[Callable[..., object], str]]
-"""Function name -> (callable, name of the plugin that provides it)."""
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-class NeedsKleene(Exception):
-    """A function answered 'unknown' inside the two-valued decider."""
 
 
 @attrs.frozen
@@ -70,7 +49,11 @@ class Deciders:
     source: str = attrs.field(repr=False)
 
 
-def _ident(name: str) -> str:
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def ident(name: str) -> str:
+    """``name``, checked to be a plain identifier before it goes into generated code."""
     if not _IDENT.match(name) or keyword.iskeyword(name):  # pragma: no cover - defensive
         raise ValueError(f"refusing to generate code for identifier {name!r}")
     return name
@@ -98,22 +81,22 @@ class _Emitter:
 
     def const(self, value: object) -> str:
         """A module-level constant holding ``value``, by a generated name."""
-        name = _ident(f"C{len(self.constants)}")
+        name = ident(f"C{len(self.constants)}")
         self.constants[name] = value
         return name
 
     def fact(self, name: str) -> str:
-        return _ident(f"v{self.fact_index[name]}")
+        return ident(f"v{self.fact_index[name]}")
 
     def cause(self, name: str) -> str:
-        return _ident(f"k{self.cause_index[name]}")
+        return ident(f"k{self.cause_index[name]}")
 
     def state(self, index: int) -> str:
-        return _ident(f"s{index}")
+        return ident(f"s{index}")
 
     def fresh(self) -> str:
         self.temp += 1
-        return _ident(f"t{self.temp}")
+        return ident(f"t{self.temp}")
 
     def value(self, name: str) -> str:
         if name in self.fact_index:
@@ -269,7 +252,6 @@ class _Emitter:
         return self.overriders.get(name, [])
 
     def _causes_needed(self, rule: RuleSpec, done: set[str], *, fast: bool) -> list[str]:
-        from cramprules.checker import names_in
 
         lines = []
         for name in sorted(names_in(rule.condition, rule.unless)):
@@ -341,56 +323,6 @@ class _Emitter:
                     bounds.append(f"{v} > {high}")
                 lines.append(f"elif {' or '.join(bounds)}: {coerce}({v})")
         return lines
-
-
-_RESULT_TYPES: dict[str, tuple[type, ...]] = {
-    "bool": (bool,),
-    "number": (int, float),
-    "any": (bool, int, float, str),
-}
-_RESULT_WORDS = {"bool": "a bool", "number": "a number", "any": "a bool, a number or a text"}
-
-
-def checked_function(
-    name: str,
-    function: Callable[..., object],
-    plugin: str,
-    *,
-    result: str = "bool",
-    strict: bool = False,
-) -> Callable[..., object]:
-    """Wrap a plugin function so that a failure or a bad result names the plugin.
-
-    ``result`` is what the call's place in the condition needs: ``bool`` as a
-    test, ``number`` in a comparison.  ``strict`` (the two-valued decider)
-    turns an 'unknown' answer into :class:`NeedsKleene`, which sends the
-    record to the three-valued decider.
-    """
-    wanted = _RESULT_TYPES[result]
-    refuse_bool = result == "number"
-
-    def call(*args: object) -> object:
-        try:
-            answer = function(*args)
-        except Exception as exc:
-            raise PluginError(
-                f"function '{name}' from plugin '{plugin}' failed: {type(exc).__name__}: {exc}",
-                plugin=plugin,
-            ) from exc
-        if answer is None:
-            if strict:
-                raise NeedsKleene
-            return None
-        if isinstance(answer, wanted) and not (refuse_bool and isinstance(answer, bool)):
-            return answer
-        raise PluginError(
-            f"function '{name}' from plugin '{plugin}' returned {type(answer).__name__} {answer!r} "
-            f"where {_RESULT_WORDS[result]} (or None for unknown) is needed",
-            plugin=plugin,
-        )
-
-    call.__name__ = f"cramprules_function_{name}"
-    return call
 
 
 def compile_deciders(program: Program, functions: Functions | None = None) -> Deciders:
@@ -475,143 +407,4 @@ def compile_deciders(program: Program, functions: Functions | None = None) -> De
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
         source=source,
-    )
-
-
-@attrs.frozen
-class Decisions:
-    """Which claims stand, as generated code: the fast path to the decision.
-
-    ``recommendations(states, build)`` and ``referrals(states, build)`` return
-    the standing claims in report order, each option and action once: the
-    shared template of a claim whose rule fired, else ``build(index)``.
-    """
-
-    recommendations: Callable[[tuple[int, ...], Callable[[int], object]], tuple[object, ...]]
-    referrals: Callable[[tuple[int, ...], Callable[[int], object]], tuple[object, ...]]
-    source: str = attrs.field(repr=False)
-
-
-def compile_decisions(
-    claims: Sequence[ClaimSpec],
-    recommendation_order: Sequence[int],
-    referral_order: Sequence[int],
-    rule_count: int,
-    templates: Mapping[int, object],
-) -> Decisions:
-    """Generate the conflict resolution of :func:`cramprules.claims.resolve`.
-
-    ``claims`` are :class:`~cramprules.claims.ClaimSpec` in resolution
-    order; the orders list claim indices as reports show them; ``templates``
-    are the finished values of claims whose rule fired.
-    """
-    beaters = {w for c in claims for w, _ in c.beaten_by}
-    beaten = {c.index for c in claims if c.beaten_by}
-    needed = beaters | beaten
-    lines: list[str] = []
-
-    def active(index: int) -> str:
-        return f"s{claims[index].rule} < {NOT_MATCHED - 1}"
-
-    def standing(index: int) -> str:
-        return f"w{index}" if index in needed else f"({active(index)})"
-
-    for claim in claims:
-        if claim.index not in needed:
-            continue
-        if claim.beaten_by:
-            winners = " or ".join(f"w{w}" for w, _ in claim.beaten_by)
-            lines.append(f"w{claim.index} = {active(claim.index)} and not ({winners})")
-        else:
-            lines.append(f"w{claim.index} = {active(claim.index)}")
-
-    def chooser(name: str, order: Sequence[int]) -> list[str]:
-        body = [f"def {name}(states, build):", f"    ({unpack}) = states", *("    " + line for line in lines)]
-        body.append("    out = []")
-
-        def key(index: int) -> tuple[object, ...]:
-            # Advice is given once per option; every rule's referral is kept,
-            # each with its own reason.
-            action = claims[index].action
-            if action.kind == "refer":
-                return (index,)
-            return (action.kind, action.target)
-
-        groups: dict[tuple[object, ...], list[int]] = {}
-        for index in order:
-            groups.setdefault(key(index), []).append(index)
-        for group in groups.values():
-            if len(group) == 1:
-                (member,) = group
-                value = f"T{member} if s{claims[member].rule} == {FIRED} else build({member})"
-                body.append(f"    if {standing(member)}: out.append({value})")
-                continue
-            # Several rules give the same advice: a plain one beats a conditional one.
-            keyword = "if"
-            for member in group:
-                fired = f"s{claims[member].rule} == {FIRED}"
-                body.append(f"    {keyword} {standing(member)} and {fired}: out.append(T{member})")
-                keyword = "elif"
-            for member in group:
-                body.append(f"    elif {standing(member)}: out.append(build({member}))")
-        body.append("    return tuple(out)")
-        return body
-
-    unpack = ", ".join(f"s{i}" for i in range(rule_count)) + ("," if rule_count == 1 else "")
-    if rule_count == 0:
-        source = "def recommendations(states, build):\n    return ()\n\ndef referrals(states, build):\n    return ()\n"
-    else:
-        source = "\n".join(
-            [*chooser("recommendations", recommendation_order), "", *chooser("referrals", referral_order), ""]
-        )
-    namespace: dict[str, object] = {"__builtins__": {"tuple": tuple}}
-    namespace.update({_ident(f"T{index}"): value for index, value in templates.items()})
-    exec(compile(source, "<cramprules decisions>", "exec"), namespace)  # noqa: S102 - generated
-    return Decisions(
-        recommendations=namespace["recommendations"],  # type: ignore[arg-type]
-        referrals=namespace["referrals"],  # type: ignore[arg-type]
-        source=source,
-    )
-
-
-@attrs.frozen
-class Compiled:
-    """Everything evaluation needs, built once per ruleset.
-
-    The deciders say which rules fired; the claims and their generated
-    decisions say which advice stands; the templates are the shared values of
-    claims whose rule simply fires; ``functions`` are the plugin functions,
-    checked, for the interpreter.
-    """
-
-    run: Callable[[Mapping[str, object]], tuple[tuple[AnyType, ...], tuple[int, ...]]]
-    decide: Callable[[tuple[AnyType, ...]], tuple[int, ...]]
-    claims: tuple[ClaimSpec, ...]
-    decisions: Decisions = attrs.field(repr=False)
-    templates: Mapping[int, Recommendation | Referral] = attrs.field(repr=False)
-    functions: Mapping[str, Callable[..., object]] = attrs.field(repr=False)
-    source: str = attrs.field(repr=False)
-
-
-def compile_program(program: Program, functions: Functions | None = None) -> Compiled:
-    """Compile a checked program: its deciders, its claims and their decisions."""
-    functions = functions or {}
-    deciders = compile_deciders(program, functions)
-    claims = _claims.build_claims(program)
-    recommendation_order, referral_order = _claims.report_orders(program, claims)
-    templates = _claims.templates(program, claims)
-    decisions = compile_decisions(claims, recommendation_order, referral_order, len(program.rules), templates)
-    return Compiled(
-        run=deciders.run,
-        decide=deciders.decide,
-        claims=claims,
-        decisions=decisions,
-        templates=types.MappingProxyType(templates),
-        functions=types.MappingProxyType(
-            {
-                name: checked_function(name, fn, plugin, result="any")
-                for name, (fn, plugin) in functions.items()
-            }
-        ),
-        source=deciders.source,
     )
