@@ -185,8 +185,7 @@ class _Call:
     then wrappers from the innermost out).
     """
 
-    manager: pluggy.PluginManager
-    hook: str
+    caller: pluggy.HookCaller
     gave: list[tuple[str, object, bool]] = attrs.Factory(list)
     raised: list[tuple[str, BaseException]] = attrs.Factory(list)
 
@@ -213,12 +212,7 @@ _CURRENT: ContextVar[_Call | None] = ContextVar("cramprules_hook_call", default=
 """The hook call under way in this thread or task, so observers can report to it."""
 
 
-def _current(manager: pluggy.PluginManager, hook: str) -> _Call | None:
-    call = _CURRENT.get()
-    return call if call is not None and call.manager is manager and call.hook == hook else None
-
-
-def _observed(manager: pluggy.PluginManager, hook: str, impl: pluggy.HookImpl) -> Callable[..., object]:
+def _observed(caller: pluggy.HookCaller, impl: pluggy.HookImpl) -> Callable[..., object]:
     """``impl``'s function, reporting its result or exception to the hook call under way.
 
     The result and the exception pass through unchanged, so pluggy and every
@@ -231,7 +225,9 @@ def _observed(manager: pluggy.PluginManager, hook: str, impl: pluggy.HookImpl) -
 
         @functools.wraps(function)
         def wrapper(*args: object, **kwargs: object) -> Generator[object, object, object]:
-            call = _current(manager, hook)
+            call = _CURRENT.get()
+            if call is not None and call.caller is not caller:
+                call = None
             try:
                 # pluggy checked at registration that a wrapper is a generator function.
                 result = yield from cast("Generator[object, object, object]", function(*args, **kwargs))
@@ -247,15 +243,17 @@ def _observed(manager: pluggy.PluginManager, hook: str, impl: pluggy.HookImpl) -
 
     @functools.wraps(function)
     def implementation(*args: object, **kwargs: object) -> object:
-        call = _current(manager, hook)
         try:
             result = function(*args, **kwargs)
         except Exception as exc:
-            if call is not None:
+            call = _CURRENT.get()
+            if call is not None and call.caller is caller:
                 call.raised.append((plugin, exc))
             raise
-        if call is not None:
-            call.gave.append((plugin, result, False))
+        if result is not None:  # pluggy drops None; there is nothing to attribute
+            call = _CURRENT.get()
+            if call is not None and call.caller is caller:
+                call.gave.append((plugin, result, False))
         return result
 
     return implementation
@@ -277,7 +275,7 @@ class _Manager(pluggy.PluginManager):
         for caller in self.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin:
-                    impl.function = _observed(self, caller.name, impl)  # type: ignore[misc]
+                    impl.function = _observed(caller, impl)  # type: ignore[misc]
         return registered
 
 
@@ -294,10 +292,11 @@ def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[Answer]:
     The one place cramprules calls a hook.  A plugin that raises becomes a
     :class:`PluginError` naming it; the order is pluggy's.
     """
-    record = _Call(pm, hook)
+    caller = getattr(pm.hook, hook)
+    record = _Call(caller)
     token = _CURRENT.set(record)
     try:
-        results = getattr(pm.hook, hook)(**kwargs)
+        results = caller(**kwargs)
     except Exception as exc:
         plugin = record.culprit(exc) or _suspects(pm, hook)
         raise PluginError(
@@ -315,6 +314,8 @@ def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[Answer]:
             "a hook wrapper must return the list it was given, or another list",
             plugin=plugin,
         )
+    if not results:
+        return []
     used: set[int] = set()
     return [
         Answer(record.giver(result, used) or _suspects(pm, hook), result)
