@@ -34,15 +34,21 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTOLOAD_ENV",
     "DEFAULT_PLUGINS",
-    "Answer",
     "PluginInfo",
+    "PluginResult",
+    "accepts_keyword",
+    "autoload_disabled",
     "call",
+    "callable_check",
     "collect",
     "derive_facts",
     "fragments",
+    "identifier_check",
     "list_plugins",
+    "loader_check",
     "make_plugin_manager",
     "notify",
+    "ruleset_check",
 ]
 
 AUTOLOAD_ENV = "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD"
@@ -165,7 +171,7 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
 
 
 @attrs.frozen
-class Answer:
+class PluginResult:
     """One plugin's result from a hook call: what it gave, and who gave it.
 
     Errors about a result must name the plugin; pluggy returns bare results,
@@ -279,14 +285,24 @@ class _Manager(pluggy.PluginManager):
         return registered
 
 
-def _suspects(pm: pluggy.PluginManager, hook: str) -> str:
-    """Who to name when no observer saw the culprit: the hook's wrappers, else all its plugins."""
-    impls = getattr(pm.hook, hook).get_hookimpls()
+def _suspects(caller: pluggy.HookCaller) -> list[str]:
+    """Who to name when no observer saw the culprit: the hook's wrappers, else all its plugins.
+
+    Only pluggy's own complaints (such as a wrapper that did not yield) and
+    what an old-style ``hookwrapper`` forces into the results get here; with
+    one such wrapper, the usual case, the name is exact.
+    """
+    impls = caller.get_hookimpls()
     wrappers = [i.plugin_name for i in reversed(impls) if i.wrapper or i.hookwrapper]
-    return "' or '".join(wrappers or [i.plugin_name for i in reversed(impls)]) or "?"
+    return wrappers or [i.plugin_name for i in reversed(impls)] or ["?"]
 
 
-def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[Answer]:
+def _either(names: list[str]) -> str:
+    """Several suspects in one message: ``a' or 'b`` reads well inside the quotes."""
+    return "' or '".join(names)
+
+
+def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[PluginResult]:
     """Call ``hook`` through pluggy; each result that is not ``None``, with its plugin.
 
     The one place cramprules calls a hook.  A plugin that raises becomes a
@@ -298,27 +314,26 @@ def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[Answer]:
     try:
         results = caller(**kwargs)
     except Exception as exc:
-        plugin = record.culprit(exc) or _suspects(pm, hook)
+        culprits = [name] if (name := record.culprit(exc)) else _suspects(caller)
         raise PluginError(
-            f"plugin '{plugin}' failed in {hook}: {type(exc).__name__}: {exc}", plugin=plugin
+            f"plugin '{_either(culprits)}' failed in {hook}: {type(exc).__name__}: {exc}",
+            plugin=culprits[0],
         ) from exc
     finally:
         _CURRENT.reset(token)
     if not isinstance(results, list):
-        plugin = next(
-            (p for p, given, wrapper in reversed(record.gave) if wrapper and given is results),
-            _suspects(pm, hook),
-        )
+        returned = [p for p, given, wrapper in reversed(record.gave) if wrapper and given is results]
+        culprits = returned[:1] or _suspects(caller)
         raise PluginError(
-            f"plugin '{plugin}' returned {type(results).__name__} from {hook} as the list of results; "
-            "a hook wrapper must return the list it was given, or another list",
-            plugin=plugin,
+            f"plugin '{_either(culprits)}' returned {type(results).__name__} from {hook} as the list of "
+            "results; a hook wrapper must return the list it was given, or another list",
+            plugin=culprits[0],
         )
     if not results:
         return []
     used: set[int] = set()
     return [
-        Answer(record.giver(result, used) or _suspects(pm, hook), result)
+        PluginResult(record.giver(result, used) or _either(_suspects(caller)), result)
         for result in results
         if result is not None
     ]

@@ -259,6 +259,19 @@ def test_a_wrapper_may_turn_a_failure_into_a_result() -> None:
     assert "rescued" in engine.loaders()
 
 
+@pytest.mark.parametrize("style", ["wrapper", "hookwrapper"])
+def test_a_wrapper_that_does_not_yield_is_named(style: str) -> None:
+    def lazy(self: object) -> Generator[None, object, object]:
+        return [{}]
+        yield  # a generator that returns before it yields
+
+    engine = make(plugin("lazy", cramprules_formats=hookimpl(**{style: True})(lazy)))
+    with pytest.raises(
+        PluginError, match=r"plugin 'lazy' failed in cramprules_formats: RuntimeError: .*did not yield"
+    ):
+        engine.formats()
+
+
 def test_a_wrapper_that_returns_no_list_is_named() -> None:
     def broken(self: object) -> Generator[None, object, object]:
         yield
