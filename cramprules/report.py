@@ -18,7 +18,8 @@ import attrs
 
 from cramprules import evaluator
 from cramprules.compiler import CONDITIONAL, FIRED, NOT_MATCHED, OUTCOMES, PENDING
-from cramprules.evaluator import Env, describe_value, explain, render_condition, resolve
+from cramprules.evaluator import Env, describe_value, explain, resolve
+from cramprules.unparse import unparse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -160,7 +161,7 @@ def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env
     rule = program.rules[rule_index]
     parts = []
     if rule.unless is not None and evaluator.interpret(rule.unless, env) is None:
-        parts.append(f"unless {render_condition(rule.unless)}")
+        parts.append(f"unless {unparse(rule.unless)}")
     for other_index, other in enumerate(program.rules):
         if rule.name in other.overrides and states[other_index] in (CONDITIONAL, PENDING):
             parts.append(f"unless rule '{other.name}' applies")

@@ -83,11 +83,12 @@ class Explainer:
 
     def condition(self, node: AnyType) -> Data:
         """A condition, its value, and the tests (with fact values) that decided it."""
-        from cramprules.evaluator import explain, render_condition
+        from cramprules.evaluator import explain
+        from cramprules.unparse import unparse
 
         value, atoms = explain(node, self.env)
         return {
-            "text": render_condition(node),
+            "text": unparse(node),
             "where": _where(node),
             "value": _value_word(value),
             "decided_by": [
@@ -221,15 +222,18 @@ class Explainer:
 
     def outcomes(self, conflicts: list[Data]) -> list[Data]:
         """Each outcome of the report, in the report's order (urgent referrals first)."""
+        from cramprules.nodes import Action
+        from cramprules.unparse import unparse
+
         report = self.report
         items: list[tuple[str, str, str, AnyType]] = []
         for referral in report.referrals:
-            text = f"refer {referral.to}" + (" urgent" if referral.urgent else "")
+            text = unparse(Action("refer", referral.to, urgent=referral.urgent))
             items.append(("refer", referral.to, text, referral))
         for cause in report.causes:
-            items.append(("suspect", cause.name, f"suspect {cause.name}", cause))
+            items.append(("suspect", cause.name, unparse(Action("suspect", cause.name)), cause))
         for rec in report.recommendations:
-            text = f"{rec.action} {rec.option}" + (f" over {', '.join(rec.over)}" if rec.over else "")
+            text = unparse(Action(rec.action, rec.option, over=rec.over))
             items.append((rec.action, rec.option, text, rec))
         out = []
         for kind, target, text, item in items:
