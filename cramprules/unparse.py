@@ -138,7 +138,8 @@ def condition(node: nodes.Condition | nodes.Operand, *, nested: bool = False) ->
     if isinstance(node, nodes.IsKnown):
         return f"{node.name.name} is {'known' if node.known else 'unknown'}"
     if isinstance(node, nodes.InValues):
-        if len(node.values) == 1:
+        # `t is known` would test whether t is known, so that value keeps its brackets.
+        if len(node.values) == 1 and (node.negated or node.values[0] not in ("known", "unknown")):
             return f"{node.name.name} is {'not ' if node.negated else ''}{node.values[0]}"
         return f"{node.name.name} {'not ' if node.negated else ''}in [{', '.join(node.values)}]"
     raise TypeError(f"cannot unparse {node!r}")  # pragma: no cover
