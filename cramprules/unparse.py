@@ -33,6 +33,7 @@ from cramprules import nodes
 __all__ = [
     "INDENT",
     "LINE_WIDTH",
+    "Node",
     "Part",
     "action",
     "claim",
@@ -54,7 +55,7 @@ LINE_WIDTH = 110
 INDENT = "    "
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-Node = (
+Node = (  # everything unparse prints
     nodes.Condition
     | nodes.Operand
     | nodes.Claim
@@ -309,7 +310,7 @@ class Part:
     at: nodes.Span | None
     """``None`` for a statement built by hand."""
     indent: str = ""
-    """The indent of the part's first line, for comments put beside it."""
+    """The indent of the part's clause, for a comment put on a line of its own before it."""
 
 
 _STATEMENTS = (
