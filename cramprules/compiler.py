@@ -262,10 +262,8 @@ class _Emitter:
         return [j for j, other in enumerate(self.program.rules) if name in other.overrides]
 
     def _causes_needed(self, rule: AnyType, done: set[str], *, fast: bool) -> list[str]:
-        from cramprules.checker import names_in
-
         lines = []
-        for name in sorted(names_in(rule.condition, rule.unless)):
+        for name in sorted(nodes.names_in(rule.condition, rule.unless)):
             if name not in self.cause_index or name in done:
                 continue
             done.add(name)

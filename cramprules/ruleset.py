@@ -10,10 +10,10 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import evaluator
-from cramprules.checker import names_in
 from cramprules.compiler import Compiled, Decisions, Functions, compile_decisions, compile_program
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
+from cramprules.nodes import names_in
 from cramprules.report import Report, Source, claim_orders, claim_templates
 
 __all__ = ["Ruleset", "build_ruleset"]

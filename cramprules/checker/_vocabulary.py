@@ -1,0 +1,153 @@
+"""Every name the rules of a ruleset may use, and what each one is.
+
+A name is declared, concluded (a cause some rule suspects) or inferred from
+its first use.  The vocabulary grows while the rules are read; what it
+holds at the end becomes the program's facts, options and causes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Literal
+
+import attrs
+
+from cramprules import nodes
+from cramprules.checker._declarations import Declarations
+from cramprules.checker._sink import DiagnosticSink
+from cramprules.model import FactKind
+from cramprules.names import NameIndex, is_probable_typo
+
+__all__ = ["InferredFact", "Kind", "Vocabulary"]
+
+Kind = Literal["bool", "number", "enum", "cause"]
+"""What a name stands for: a fact kind (``bool``, ``number``, ``enum``) or ``cause``."""
+
+
+@attrs.define
+class InferredFact:
+    """What the uses of an undeclared fact say about its type."""
+
+    kind: FactKind
+    span: nodes.Span | None
+    values: list[str] = attrs.Factory(list)
+    """For an enum: the values tested, in the order first seen."""
+
+
+class Vocabulary:
+    """The declared names, and those concluded or inferred so far."""
+
+    def __init__(self, declared: Declarations, functions: Collection[str], sink: DiagnosticSink) -> None:
+        self.declared = declared
+        self.facts = declared.facts
+        self.options = declared.options
+        self.causes = declared.causes
+        self.functions = set(functions)
+        """The functions plugins offer."""
+        self.sink = sink
+        self.inferred: dict[str, InferredFact] = {}
+        self.inferred_options: dict[str, nodes.Span | None] = {}
+        self.inferred_causes: dict[str, nodes.Span | None] = {}
+        self.concluded: set[str] = set()
+        """Causes some rule suspects, declared or not."""
+        self.used_functions: set[str] = set()
+        self._indexes: dict[tuple[int, int], NameIndex] = {}
+        self._guard: NameIndex | None = None
+
+    def value_kind(self, name: str) -> Kind | None:
+        """What a name is known to be: a fact kind, 'cause', or None (unknown)."""
+        if name in self.facts:
+            return self.facts[name].kind
+        if name in self.causes or name in self.concluded:
+            return "cause"
+        if name in self.inferred:
+            return self.inferred[name].kind
+        return None
+
+    def typo(self, name: str, declared: Iterable[str]) -> str | None:
+        """The name in ``declared`` that ``name`` is probably a misspelling of."""
+        if isinstance(declared, dict) and len(declared) > 50:
+            # Large rulesets: an index instead of comparing with every name.
+            key = id(declared), len(declared)
+            index = self._indexes.get(key)
+            if index is None:
+                index = self._indexes[key] = NameIndex(declared)
+            return index.typo_of(name)
+        best = None
+        for known in declared:
+            if is_probable_typo(name, known):
+                if best is None or len(known) < len(best):
+                    best = known
+        return best
+
+    def typo_of_value_name(self, name: str) -> str | None:
+        """The declared fact or cause, or concluded cause, that ``name`` is a misspelling of.
+
+        Only asked once every cause is concluded (after the rules' actions
+        are read), so the index is built once, on first use.
+        """
+        if self._guard is None:
+            self._guard = NameIndex([*self.facts, *self.causes, *self.concluded])
+        return self._guard.typo_of(name)
+
+    def conclude(self, action: nodes.Action) -> None:
+        """Take note of a ``suspect`` action: its target is a cause."""
+        name = action.target
+        if name in self.causes or name in self.inferred_causes:
+            self.concluded.add(name)
+            return
+        if name in self.facts:
+            self.sink.error(
+                "not-a-cause",
+                f"'{name}' is declared as a fact, so rules cannot suspect it",
+                action.span,
+                hint=f'declare a cause with its own name: cause {name}_cause "..."',
+            )
+            return
+        guess = self.typo(name, self.causes)
+        if guess:
+            self.sink.error(
+                "typo-name",
+                f"'{name}' is not declared, and it is close to the cause '{guess}'",
+                action.span,
+                hint=f"did you mean '{guess}'? If '{name}' is a new cause, declare it: cause {name} \"...\"",
+            )
+            return
+        self.concluded.add(name)
+        self.inferred_causes.setdefault(name, action.span)
+        self.sink.note(
+            "inferred-cause",
+            f"'{name}' is not declared; it is taken to be a cause",
+            action.span,
+            hint=f'declare it to give it a label and sources: cause {name} "..." cite ...',
+        )
+
+    def option(self, name: str, span: nodes.Span | None) -> None:
+        """Take note of an option a rule names; an undeclared one is inferred."""
+        if name in self.options or name in self.inferred_options:
+            return
+        if name in self.facts or name in self.causes or name in self.concluded:
+            kind = "fact" if name in self.facts else "cause"
+            self.sink.error(
+                "not-an-option",
+                f"'{name}' is a {kind}, not an option",
+                span,
+                hint=f'recommend, prefer and avoid name options; declare one: option {name}_option "..."',
+            )
+            return
+        guess = self.typo(name, self.options)
+        if guess:
+            self.sink.error(
+                "typo-name",
+                f"'{name}' is not declared, and it is close to the option '{guess}'",
+                span,
+                hint=f"did you mean '{guess}'? If '{name}' is a new option, declare it: option {name} \"...\"",
+            )
+            return
+        self.inferred_options[name] = span
+        self.sink.note(
+            "inferred-option",
+            f"'{name}' is not declared; it is taken to be an option",
+            span,
+            hint=f'declare it to give it a label: option {name} "..."',
+        )
