@@ -7,7 +7,7 @@ Then the names themselves are looked over once more (:func:`check_names`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -46,24 +46,22 @@ def _claim(claim: nodes.Claim, names: Vocabulary, sink: DiagnosticSink) -> None:
 
 def _known_target(action: nodes.Action, names: Vocabulary, sink: DiagnosticSink) -> None:
     """An action in an invariant or example must name a cause or option the rules know."""
+    if action.kind == "refer":
+        return
+    known: tuple[Collection[str], Collection[str]]
     if action.kind == "suspect":
-        if action.target not in names.causes and action.target not in names.concluded:
-            guess = closest(action.target, [*names.causes, *names.concluded])
-            sink.error(
-                "unknown-cause",
-                f"'{action.target}' is not a cause of this ruleset",
-                action.span,
-                hint=f"did you mean '{guess}'?" if guess else None,
-            )
-    elif action.kind != "refer":
-        if action.target not in names.options and action.target not in names.inferred_options:
-            guess = closest(action.target, [*names.options, *names.inferred_options])
-            sink.error(
-                "unknown-option",
-                f"'{action.target}' is not an option of this ruleset",
-                action.span,
-                hint=f"did you mean '{guess}'?" if guess else None,
-            )
+        code, what, known = "unknown-cause", "a cause", (names.causes, names.concluded)
+    else:
+        code, what, known = "unknown-option", "an option", (names.options, names.inferred_options)
+    if any(action.target in group for group in known):
+        return
+    guess = closest(action.target, [name for group in known for name in group])
+    sink.error(
+        code,
+        f"'{action.target}' is not {what} of this ruleset",
+        action.span,
+        hint=f"did you mean '{guess}'?" if guess else None,
+    )
 
 
 def _known_fact(

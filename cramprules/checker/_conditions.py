@@ -86,12 +86,7 @@ class ConditionChecker:
         guess = names.typo_of_value_name(name)
         if guess:
             kind = "fact" if guess in names.facts else "cause"
-            self.sink.error(
-                "typo-name",
-                f"'{name}' is not declared, and it is close to the {kind} '{guess}'",
-                node.span,
-                hint=f"did you mean '{guess}'? If '{name}' is a new fact, declare it: fact {name}: {wanted}",
-            )
+            names.misspelt(name, guess, kind, node.span, new="fact", declaration=f"fact {name}: {wanted}")
             return False
         if name in names.options or name in names.inferred_options:
             self.sink.error(

@@ -90,6 +90,20 @@ class Vocabulary:
             self._guard = NameIndex([*self.facts, *self.causes, *self.concluded])
         return self._guard.typo_of(name)
 
+    def misspelt(
+        self, name: str, guess: str, kind: str, span: nodes.Span | None, *, new: str, declaration: str
+    ) -> None:
+        """Report ``name`` as a probable misspelling of the ``kind`` ``guess``.
+
+        The hint also says how to declare it, in case it is a ``new`` name after all.
+        """
+        self.sink.error(
+            "typo-name",
+            f"'{name}' is not declared, and it is close to the {kind} '{guess}'",
+            span,
+            hint=f"did you mean '{guess}'? If '{name}' is a new {new}, declare it: {declaration}",
+        )
+
     def conclude(self, action: nodes.Action) -> None:
         """Take note of a ``suspect`` action: its target is a cause."""
         name = action.target
@@ -106,12 +120,7 @@ class Vocabulary:
             return
         guess = self.typo(name, self.causes)
         if guess:
-            self.sink.error(
-                "typo-name",
-                f"'{name}' is not declared, and it is close to the cause '{guess}'",
-                action.span,
-                hint=f"did you mean '{guess}'? If '{name}' is a new cause, declare it: cause {name} \"...\"",
-            )
+            self.misspelt(name, guess, "cause", action.span, new="cause", declaration=f'cause {name} "..."')
             return
         self.concluded.add(name)
         self.inferred_causes.setdefault(name, action.span)
@@ -137,12 +146,7 @@ class Vocabulary:
             return
         guess = self.typo(name, self.options)
         if guess:
-            self.sink.error(
-                "typo-name",
-                f"'{name}' is not declared, and it is close to the option '{guess}'",
-                span,
-                hint=f"did you mean '{guess}'? If '{name}' is a new option, declare it: option {name} \"...\"",
-            )
+            self.misspelt(name, guess, "option", span, new="option", declaration=f'option {name} "..."')
             return
         self.inferred_options[name] = span
         self.sink.note(
