@@ -15,7 +15,7 @@ import attrs
 from cramprules import nodes
 from cramprules.checker._declarations import Declarations
 from cramprules.checker._sink import DiagnosticSink
-from cramprules.model import FactKind
+from cramprules.model import CauseSpec, FactKind, FactSpec, OptionSpec
 from cramprules.names import NameIndex, is_probable_typo
 
 __all__ = ["InferredFact", "Kind", "Vocabulary"]
@@ -34,25 +34,38 @@ class InferredFact:
     """For an enum: the values tested, in the order first seen."""
 
 
+def _frozen(names: Collection[str]) -> frozenset[str]:
+    return frozenset(names)
+
+
+@attrs.define
 class Vocabulary:
     """The declared names, and those concluded or inferred so far."""
 
-    def __init__(self, declared: Declarations, functions: Collection[str], sink: DiagnosticSink) -> None:
-        self.declared = declared
-        self.facts = declared.facts
-        self.options = declared.options
-        self.causes = declared.causes
-        self.functions = set(functions)
-        """The functions plugins offer."""
-        self.sink = sink
-        self.inferred: dict[str, InferredFact] = {}
-        self.inferred_options: dict[str, nodes.Span | None] = {}
-        self.inferred_causes: dict[str, nodes.Span | None] = {}
-        self.concluded: set[str] = set()
-        """Causes some rule suspects, declared or not."""
-        self.used_functions: set[str] = set()
-        self._indexes: dict[tuple[int, int], NameIndex] = {}
-        self._guard: NameIndex | None = None
+    declared: Declarations
+    functions: frozenset[str] = attrs.field(converter=_frozen)
+    """The functions plugins offer."""
+    sink: DiagnosticSink
+    inferred: dict[str, InferredFact] = attrs.field(factory=dict, init=False)
+    inferred_options: dict[str, nodes.Span | None] = attrs.field(factory=dict, init=False)
+    inferred_causes: dict[str, nodes.Span | None] = attrs.field(factory=dict, init=False)
+    concluded: set[str] = attrs.field(factory=set, init=False)
+    """Causes some rule suspects, declared or not."""
+    used_functions: set[str] = attrs.field(factory=set, init=False)
+    _indexes: dict[tuple[int, int], NameIndex] = attrs.field(factory=dict, init=False)
+    _guard: NameIndex | None = attrs.field(default=None, init=False)
+
+    @property
+    def facts(self) -> dict[str, FactSpec]:
+        return self.declared.facts
+
+    @property
+    def options(self) -> dict[str, OptionSpec]:
+        return self.declared.options
+
+    @property
+    def causes(self) -> dict[str, CauseSpec]:
+        return self.declared.causes
 
     def value_kind(self, name: str) -> Kind | None:
         """What a name is known to be: a fact kind, 'cause', or None (unknown)."""
