@@ -71,7 +71,7 @@ def check(
     gathered = gather(main, extensions, resolve_base, sink)
     statements = gathered.statements
     declared = declare(statements, sink)
-    names = Vocabulary(declared, functions, sink)
+    names = Vocabulary(declared, functions)
     rules = read_rules(statements, names, sink, main=main.origin)
     active = tuple(r for r in rules if is_active(r, include_testing=include_testing))
     excluded = tuple(r for r in rules if not is_active(r, include_testing=include_testing))

@@ -13,7 +13,7 @@ import attrs
 
 from cramprules import nodes
 from cramprules.checker._sink import DiagnosticSink
-from cramprules.checker._vocabulary import InferredFact, Kind, Vocabulary
+from cramprules.checker._vocabulary import InferredFact, Kind, Vocabulary, misspelt
 from cramprules.model import FactKind
 from cramprules.names import closest
 
@@ -86,7 +86,9 @@ class ConditionChecker:
         guess = names.typo_of_value_name(name)
         if guess:
             kind = "fact" if guess in names.facts else "cause"
-            names.misspelt(name, guess, kind, node.span, new="fact", declaration=f"fact {name}: {wanted}")
+            misspelt(
+                self.sink, name, guess, kind, node.span, new="fact", declaration=f"fact {name}: {wanted}"
+            )
             return False
         if name in names.options or name in names.inferred_options:
             self.sink.error(

@@ -14,7 +14,7 @@ from cramprules import nodes
 from cramprules.checker._conditions import ConditionChecker
 from cramprules.checker._declarations import check_sources, check_status
 from cramprules.checker._sink import DiagnosticSink
-from cramprules.checker._vocabulary import Vocabulary
+from cramprules.checker._vocabulary import Vocabulary, misspelt
 from cramprules.model import RuleSpec
 from cramprules.names import closest
 
@@ -50,7 +50,7 @@ def read_rules(
     for rule in rules:
         for action in rule.actions:
             if action.kind == "suspect":
-                names.conclude(action)
+                _conclude(action, names, sink)
     conditions = ConditionChecker(names, sink, infer=True)
     out: list[RuleSpec] = []
     seen: dict[str, nodes.Span | None] = {}
@@ -136,15 +136,69 @@ def _action(action: nodes.Action, names: Vocabulary, sink: DiagnosticSink) -> No
     """Check the options an action names (its causes were concluded before)."""
     if action.kind not in ("recommend", "prefer", "avoid"):
         return
-    names.option(action.target, action.span)
+    _option(action.target, action.span, names, sink)
     for other in action.over:
-        names.option(other, action.span)
+        _option(other, action.span, names, sink)
         if other == action.target:
             sink.error(
                 "prefer-over-itself",
                 f"'prefer {other} over {other}' compares an option with itself",
                 action.span,
             )
+
+
+def _conclude(action: nodes.Action, names: Vocabulary, sink: DiagnosticSink) -> None:
+    """Take note of a ``suspect`` action: its target is a cause."""
+    name = action.target
+    if name in names.causes or name in names.inferred_causes:
+        names.concluded.add(name)
+        return
+    if name in names.facts:
+        sink.error(
+            "not-a-cause",
+            f"'{name}' is declared as a fact, so rules cannot suspect it",
+            action.span,
+            hint=f'declare a cause with its own name: cause {name}_cause "..."',
+        )
+        return
+    guess = names.typo(name, names.causes)
+    if guess:
+        misspelt(sink, name, guess, "cause", action.span, new="cause", declaration=f'cause {name} "..."')
+        return
+    names.concluded.add(name)
+    names.inferred_causes.setdefault(name, action.span)
+    sink.note(
+        "inferred-cause",
+        f"'{name}' is not declared; it is taken to be a cause",
+        action.span,
+        hint=f'declare it to give it a label and sources: cause {name} "..." cite ...',
+    )
+
+
+def _option(name: str, span: nodes.Span | None, names: Vocabulary, sink: DiagnosticSink) -> None:
+    """Take note of an option a rule names; an undeclared one is inferred."""
+    if name in names.options or name in names.inferred_options:
+        return
+    if name in names.facts or name in names.causes or name in names.concluded:
+        kind = "fact" if name in names.facts else "cause"
+        sink.error(
+            "not-an-option",
+            f"'{name}' is a {kind}, not an option",
+            span,
+            hint=f'recommend, prefer and avoid name options; declare one: option {name}_option "..."',
+        )
+        return
+    guess = names.typo(name, names.options)
+    if guess:
+        misspelt(sink, name, guess, "option", span, new="option", declaration=f'option {name} "..."')
+        return
+    names.inferred_options[name] = span
+    sink.note(
+        "inferred-option",
+        f"'{name}' is not declared; it is taken to be an option",
+        span,
+        hint=f'declare it to give it a label: option {name} "..."',
+    )
 
 
 def check_overrides(rules: Sequence[RuleSpec], sink: DiagnosticSink) -> None:

@@ -1,8 +1,9 @@
 """Every name the rules of a ruleset may use, and what each one is.
 
 A name is declared, concluded (a cause some rule suspects) or inferred from
-its first use.  The vocabulary grows while the rules are read; what it
-holds at the end becomes the program's facts, options and causes.
+its first use.  The vocabulary grows while the rules are read (the readers
+decide and report; it only remembers); what it holds at the end becomes the
+program's facts, options and causes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cramprules.checker._sink import DiagnosticSink
 from cramprules.model import CauseSpec, FactKind, FactSpec, OptionSpec
 from cramprules.names import NameIndex, is_probable_typo
 
-__all__ = ["InferredFact", "Kind", "Vocabulary"]
+__all__ = ["InferredFact", "Kind", "Vocabulary", "misspelt"]
 
 Kind = Literal["bool", "number", "enum", "cause"]
 """What a name stands for: a fact kind (``bool``, ``number``, ``enum``) or ``cause``."""
@@ -45,7 +46,6 @@ class Vocabulary:
     declared: Declarations
     functions: frozenset[str] = attrs.field(converter=_frozen)
     """The functions plugins offer."""
-    sink: DiagnosticSink
     inferred: dict[str, InferredFact] = attrs.field(factory=dict, init=False)
     inferred_options: dict[str, nodes.Span | None] = attrs.field(factory=dict, init=False)
     inferred_causes: dict[str, nodes.Span | None] = attrs.field(factory=dict, init=False)
@@ -103,68 +103,24 @@ class Vocabulary:
             self._guard = NameIndex([*self.facts, *self.causes, *self.concluded])
         return self._guard.typo_of(name)
 
-    def misspelt(
-        self, name: str, guess: str, kind: str, span: nodes.Span | None, *, new: str, declaration: str
-    ) -> None:
-        """Report ``name`` as a probable misspelling of the ``kind`` ``guess``.
 
-        The hint also says how to declare it, in case it is a ``new`` name after all.
-        """
-        self.sink.error(
-            "typo-name",
-            f"'{name}' is not declared, and it is close to the {kind} '{guess}'",
-            span,
-            hint=f"did you mean '{guess}'? If '{name}' is a new {new}, declare it: {declaration}",
-        )
+def misspelt(
+    sink: DiagnosticSink,
+    name: str,
+    guess: str,
+    kind: str,
+    span: nodes.Span | None,
+    *,
+    new: str,
+    declaration: str,
+) -> None:
+    """Report ``name`` as a probable misspelling of the ``kind`` ``guess``.
 
-    def conclude(self, action: nodes.Action) -> None:
-        """Take note of a ``suspect`` action: its target is a cause."""
-        name = action.target
-        if name in self.causes or name in self.inferred_causes:
-            self.concluded.add(name)
-            return
-        if name in self.facts:
-            self.sink.error(
-                "not-a-cause",
-                f"'{name}' is declared as a fact, so rules cannot suspect it",
-                action.span,
-                hint=f'declare a cause with its own name: cause {name}_cause "..."',
-            )
-            return
-        guess = self.typo(name, self.causes)
-        if guess:
-            self.misspelt(name, guess, "cause", action.span, new="cause", declaration=f'cause {name} "..."')
-            return
-        self.concluded.add(name)
-        self.inferred_causes.setdefault(name, action.span)
-        self.sink.note(
-            "inferred-cause",
-            f"'{name}' is not declared; it is taken to be a cause",
-            action.span,
-            hint=f'declare it to give it a label and sources: cause {name} "..." cite ...',
-        )
-
-    def option(self, name: str, span: nodes.Span | None) -> None:
-        """Take note of an option a rule names; an undeclared one is inferred."""
-        if name in self.options or name in self.inferred_options:
-            return
-        if name in self.facts or name in self.causes or name in self.concluded:
-            kind = "fact" if name in self.facts else "cause"
-            self.sink.error(
-                "not-an-option",
-                f"'{name}' is a {kind}, not an option",
-                span,
-                hint=f'recommend, prefer and avoid name options; declare one: option {name}_option "..."',
-            )
-            return
-        guess = self.typo(name, self.options)
-        if guess:
-            self.misspelt(name, guess, "option", span, new="option", declaration=f'option {name} "..."')
-            return
-        self.inferred_options[name] = span
-        self.sink.note(
-            "inferred-option",
-            f"'{name}' is not declared; it is taken to be an option",
-            span,
-            hint=f'declare it to give it a label: option {name} "..."',
-        )
+    The hint also says how to declare it, in case it is a ``new`` name after all.
+    """
+    sink.error(
+        "typo-name",
+        f"'{name}' is not declared, and it is close to the {kind} '{guess}'",
+        span,
+        hint=f"did you mean '{guess}'? If '{name}' is a new {new}, declare it: {declaration}",
+    )

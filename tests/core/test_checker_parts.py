@@ -224,7 +224,7 @@ def test_the_order_is_the_lowest_ready_node_first(depends: list[set[int]]) -> No
 def conditions_of(text: str, *, infer: bool) -> tuple[ConditionChecker, DiagnosticSink]:
     sink = DiagnosticSink(main="x.cramp")
     sink.read("x.cramp", text)
-    vocabulary = Vocabulary(declare(parse(text, "x.cramp").statements, sink), (), sink)
+    vocabulary = Vocabulary(declare(parse(text, "x.cramp").statements, sink), ())
     return ConditionChecker(vocabulary, sink, infer=infer), sink
 
 
