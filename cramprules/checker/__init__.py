@@ -39,7 +39,7 @@ from cramprules.checker._sources import (
 from cramprules.checker._vocabulary import Vocabulary
 from cramprules.exceptions import RulesetError, RulesetSyntaxError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
-from cramprules.nodes import names_in
+from cramprules.nodes import names_in  # its home now; kept here until the last callers import it from nodes
 
 __all__ = [
     "MAX_INCLUDE_DEPTH",

@@ -70,10 +70,11 @@ def test_source_order_is_by_file_as_read_then_line_column_and_code() -> None:
     sink.error("z", "same place, later code", span("main.cramp", 3, 5))
     sink.error("a", "same place, earlier code", span("main.cramp", 3, 5))
     sink.error("c", "earlier line", span("main.cramp", 2, 9))
+    sink.error("y", "same line, earlier column", span("main.cramp", 3, 2))
     sink.error("d", "no place", None)
     sink.error("e", "a file never read", span("elsewhere.cramp", 1, 1))
-    assert [d.code for d in sink.in_source_order()] == ["d", "c", "a", "z", "b", "e"]
-    assert [d.code for d in sink.diagnostics] == ["b", "z", "a", "c", "d", "e"]  # as found
+    assert [d.code for d in sink.in_source_order()] == ["d", "c", "y", "a", "z", "b", "e"]
+    assert [d.code for d in sink.diagnostics] == ["b", "z", "a", "c", "y", "d", "e"]  # as found
 
 
 # ---------------------------------------------------------------- unknown rulesets
