@@ -58,7 +58,7 @@ Raises :class:`~cramprules.exceptions.UnknownRuleset` for a name it does not kno
 Extensions = Callable[[str], Sequence[SourceText]]
 """Given the ruleset's name, the plugin fragments that extend it."""
 
-Kind = Literal["main", "included file", "base", "extension"]
+Part = Literal["main", "included file", "base", "extension"]
 """The part a file plays; an included file plays its includer's part, except the main's."""
 
 
@@ -112,7 +112,7 @@ class _Reader:
         self.texts: list[tuple[str, str]] = []
         self.documents: list[nodes.Document] = []
 
-    def statements(self, source: SourceText, *, kind: Kind) -> list[nodes.Statement]:
+    def statements(self, source: SourceText, *, kind: Part) -> list[nodes.Statement]:
         """The statements of a file that starts a part (main, base or extension)."""
         stack = (source.path.resolve(),) if source.path else ()
         return self._gather(source, stack, kind=kind)
@@ -124,7 +124,7 @@ class _Reader:
         self.documents.append(document)
         return document
 
-    def _gather(self, source: SourceText, stack: tuple[Path, ...], *, kind: Kind) -> list[nodes.Statement]:
+    def _gather(self, source: SourceText, stack: tuple[Path, ...], *, kind: Part) -> list[nodes.Statement]:
         """The statements of ``source`` with its includes spliced in place."""
         document = self._read(source)
         out: list[nodes.Statement] = []
@@ -160,7 +160,7 @@ class _Reader:
         parent: SourceText,
         stack: tuple[Path, ...],
         *,
-        kind: Kind,
+        kind: Part,
     ) -> list[nodes.Statement]:
         child = self._included(statement, parent, stack)
         if child is None:
