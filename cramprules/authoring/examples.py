@@ -31,9 +31,9 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.checker import names_in
 from cramprules.evaluator import environment, interpret
 from cramprules.exceptions import CramprulesError, RulesetError
+from cramprules.nodes import names_in
 from cramprules.outcomes import describe_value
 from cramprules.parser import parse
 from cramprules.report import Report, TraceEntry

@@ -32,11 +32,12 @@ from cramprules.authoring.space import (
     opaque_tests,
     representatives,
 )
-from cramprules.checker import names_in
+from cramprules.checker import DiagnosticSink
 from cramprules.claims import resolve
 from cramprules.evaluator import Env, interpret
 from cramprules.exceptions import Diagnostic, RulesetError, Severity
 from cramprules.model import Program, RuleSpec
+from cramprules.nodes import names_in
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
 from cramprules.unparse import invariant_body, unparse
@@ -165,35 +166,6 @@ class CheckResult:
 # ---------------------------------------------------------------- locations
 
 
-class _Sources:
-    """Turns spans into diagnostics that show their source line."""
-
-    def __init__(self, program: Program) -> None:
-        self.lines = {origin: text.splitlines() for origin, text in program.texts}
-        self.order = {origin: i for i, (origin, _) in enumerate(program.texts)}
-        self.main = program.texts[0][0] if program.texts else None
-
-    def finding(
-        self,
-        code: str,
-        message: str,
-        span: nodes.Span | None,
-        hint: str | None = None,
-        severity: Severity | None = None,
-    ) -> Diagnostic:
-        return Diagnostic.at(
-            code, severity or CODES[code].severity, message, span, self.lines, origin=self.main, hint=hint
-        )
-
-    def key(self, diagnostic: Diagnostic) -> tuple[int, int, int, str]:
-        return (
-            self.order.get(diagnostic.origin or "", len(self.order)),
-            diagnostic.line or 0,
-            diagnostic.column or 0,
-            diagnostic.code,
-        )
-
-
 def _where(rule: RuleSpec) -> str:
     return f"{rule.origin}:{rule.line}" if rule.span else "(unknown place)"
 
@@ -219,15 +191,22 @@ class _Analysis:
         self.ruleset = ruleset
         self.program = ruleset.program
         self.options = options
-        self.sources = _Sources(self.program)
+        self.sink = DiagnosticSink.of_texts(self.program.texts)
         self.dependencies = Dependencies.of(self.program, ruleset.claims)
         self.values = representatives(self.program)
-        self.found: list[Diagnostic] = []
         self.skipped: dict[str, list[str]] = {}
         self.concluded = {a.target for r in self.program.rules for a in r.actions if a.kind == "suspect"}
 
-    def add(self, *args: AnyType, **kwargs: AnyType) -> None:
-        self.found.append(self.sources.finding(*args, **kwargs))
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: nodes.Span | None,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Report a finding; its severity is its code's unless given."""
+        self.sink.add(code, severity or CODES[code].severity, message, span, hint)
 
     def skip(self, analysis: str, what: str) -> None:
         self.skipped.setdefault(analysis, []).append(what)
@@ -236,7 +215,7 @@ class _Analysis:
     def all_rules(self) -> tuple[RuleSpec, ...]:
         return (*self.program.rules, *self.program.excluded)
 
-    def run(self) -> list[Diagnostic]:
+    def run(self) -> None:
         self.checker_notes()
         never_true = self.conditions()
         self.reachability(never_true)
@@ -254,7 +233,28 @@ class _Analysis:
                 None,
                 hint="raise the limit with --max-combinations, or split large rules into causes",
             )
-        return self.found
+
+    def invariants(self, results: Sequence[InvariantResult]) -> None:
+        """Report the invariants that fail or could not be verified."""
+        for result in results:
+            invariant = result.invariant
+            if result.status == "fails":
+                example = result.counterexample
+                assert example is not None
+                self.add(
+                    "invariant-failed",
+                    f'invariant "{invariant.label}" does not hold: with {example.describe_facts()} '
+                    f"(all other facts unknown), {example.outcome}",
+                    invariant.span,
+                    hint=f"the invariant says: {invariant_body(invariant)}; fix the rules or the invariant",
+                )
+            elif result.status == "unverified":
+                self.add(
+                    "invariant-unverified",
+                    f'invariant "{invariant.label}" was not verified: {result.reason}',
+                    invariant.span,
+                    hint="raise --max-combinations, or narrow the invariant",
+                )
 
     # ------------------------------------------------------------ checker notes
 
@@ -271,7 +271,7 @@ class _Analysis:
                     kind = diagnostic.code.removeprefix("inferred-")
                     name = named.group(1) if named else "NAME"
                     diagnostic = attrs.evolve(diagnostic, hint=f'declare it: {kind} {name} "..."')
-            self.found.append(diagnostic)
+            self.sink.keep(diagnostic)
 
     # ------------------------------------------------------------ conditions that never hold
 
@@ -661,44 +661,16 @@ def _positive_causes(condition: nodes.Condition, causes: Mapping[str, AnyType]) 
 # ---------------------------------------------------------------- entry points
 
 
-def _invariant_findings(results: Sequence[InvariantResult], sources: _Sources) -> list[Diagnostic]:
-    out = []
-    for result in results:
-        invariant = result.invariant
-        if result.status == "fails":
-            example = result.counterexample
-            assert example is not None
-            out.append(
-                sources.finding(
-                    "invariant-failed",
-                    f'invariant "{invariant.label}" does not hold: with {example.describe_facts()} '
-                    f"(all other facts unknown), {example.outcome}",
-                    invariant.span,
-                    hint=f"the invariant says: {invariant_body(invariant)}; fix the rules or the invariant",
-                )
-            )
-        elif result.status == "unverified":
-            out.append(
-                sources.finding(
-                    "invariant-unverified",
-                    f'invariant "{invariant.label}" was not verified: {result.reason}',
-                    invariant.span,
-                    hint="raise --max-combinations, or narrow the invariant",
-                )
-            )
-    return out
-
-
 def analyse(ruleset: Ruleset, options: CheckOptions | None = None) -> CheckResult:
     """Every finding in a loaded ruleset, and the verdict on each invariant."""
     options = options or CheckOptions()
     analysis = _Analysis(ruleset, options)
-    findings = analysis.run()
+    analysis.run()
     invariants: tuple[InvariantResult, ...] = ()
     if options.invariants:
         invariants = verify_all(ruleset, limit=options.limit)
-        findings.extend(_invariant_findings(invariants, analysis.sources))
-    findings.sort(key=analysis.sources.key)
+        analysis.invariants(invariants)
+    findings = analysis.sink.in_source_order()
     origin = ruleset.program.texts[0][0] if ruleset.program.texts else ruleset.name
     return CheckResult(origin, tuple(findings), True, ruleset.name, invariants)
 
