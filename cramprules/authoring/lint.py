@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any as AnyType
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from cramprules import nodes
+from cramprules.authoring.codes import CODES, Code
 from cramprules.authoring.invariants import InvariantResult, verify_all
 from cramprules.authoring.space import (
     DEFAULT_MAX_COMBINATIONS,
@@ -32,15 +33,19 @@ from cramprules.authoring.space import (
     opaque_tests,
     representatives,
 )
+from cramprules.authoring.targets import Loader, loaders
 from cramprules.checker import DiagnosticSink
 from cramprules.claims import resolve
-from cramprules.evaluator import Env, interpret
+from cramprules.evaluator import Env, Value, interpret
 from cramprules.exceptions import Diagnostic, RulesetError, Severity
 from cramprules.model import Program, RuleSpec
 from cramprules.nodes import names_in
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
 from cramprules.unparse import invariant_body, unparse
+
+if TYPE_CHECKING:
+    from cramprules.engine import Engine
 
 __all__ = [
     "CODES",
@@ -51,78 +56,6 @@ __all__ = [
     "check_ruleset",
     "check_target",
 ]
-
-Value = AnyType
-
-
-@attrs.frozen
-class Code:
-    """A finding code: its stable id, its severity and what it means."""
-
-    id: str
-    severity: Severity
-    summary: str
-
-
-CODES: Mapping[str, Code] = {
-    c.id: c
-    for c in (
-        Code("never-true", "warning", "A rule's condition (or an invariant's) can never be true."),
-        Code("unless-never-true", "warning", "A rule's 'unless' can never be true: the exception is dead."),
-        Code(
-            "never-fires",
-            "warning",
-            "A rule can never fire: its 'unless' always holds with its condition, it is always "
-            "overridden, or the causes it needs never come together.",
-        ),
-        Code(
-            "shadowed-rule",
-            "warning",
-            "A rule fires, but every outcome it gives always loses to another rule.",
-        ),
-        Code("redundant-rule", "warning", "A rule repeats another: same conditions, same outcomes."),
-        Code(
-            "unresolved-conflict",
-            "warning",
-            "'prefer/recommend X' and 'avoid X' can fire together with no 'overrides' or priority "
-            "between them, so the default 'avoid wins' decides.",
-        ),
-        Code(
-            "plugin-conflict",
-            "warning",
-            "Fragments from two different plugins contradict each other about one option.",
-        ),
-        Code("unused-fact", "warning", "A declared fact that no rule tests."),
-        Code("unused-option", "warning", "A declared option that no rule recommends, prefers or avoids."),
-        Code("unused-cause", "warning", "A declared cause that no rule suspects."),
-        Code("unused-source", "warning", "A declared source that nothing cites."),
-        Code("referral-without-because", "warning", "A referral that does not say why."),
-        Code("missing-citation", "warning", "A rule that advises or refers without citing a source."),
-        Code("stale-review", "warning", "A 'reviewed' date older than the allowed age."),
-        Code(
-            "testing-in-production",
-            "warning",
-            "A rule with status 'testing' in a ruleset whose status is 'production'.",
-        ),
-        Code(
-            "urgent-hidden",
-            "error",
-            "An urgent referral depends on a cause whose rule can be defeated or overridden, "
-            "so the safety tier can be hidden.",
-        ),
-        Code("invariant-failed", "error", "An invariant does not hold; a counterexample is given."),
-        Code(
-            "invariant-unverified",
-            "warning",
-            "An invariant could not be proved: too many combinations, or opaque tests.",
-        ),
-        Code("analysis-skipped", "info", "An analysis was skipped: too many combinations to try."),
-        Code("inferred-fact", "info", "An undeclared fact inferred from use (a warning with --strict)."),
-        Code("inferred-option", "info", "An undeclared option inferred from use (a warning with --strict)."),
-        Code("inferred-cause", "info", "An undeclared cause inferred from use (a warning with --strict)."),
-    )
-}
-"""Every code ``check`` itself reports; the parser's and checker's errors come on top."""
 
 _INFERRED = ("inferred-fact", "inferred-option", "inferred-cause")
 _PLUGIN = re.compile(r"^<plugin ([^\s:>#]+)")
@@ -642,10 +575,10 @@ class _Analysis:
         return None
 
 
-def _positive_causes(condition: nodes.Condition, causes: Mapping[str, AnyType]) -> list[str]:
+def _positive_causes(condition: nodes.Condition, causes: Mapping[str, object]) -> list[str]:
     """Causes tested without negation: suppressing them can only make the condition false."""
     found: list[str] = []
-    stack: list[tuple[AnyType, bool]] = [(condition, True)]
+    stack: list[tuple[nodes.Condition | nodes.Operand, bool]] = [(condition, True)]
     while stack:
         node, positive = stack.pop()
         if isinstance(node, nodes.Name):
@@ -673,9 +606,6 @@ def analyse(ruleset: Ruleset, options: CheckOptions | None = None) -> CheckResul
     findings = analysis.sink.in_source_order()
     origin = ruleset.program.texts[0][0] if ruleset.program.texts else ruleset.name
     return CheckResult(origin, tuple(findings), True, ruleset.name, invariants)
-
-
-Loader = Callable[[], Ruleset]
 
 
 def check_ruleset(
@@ -708,9 +638,7 @@ def check_ruleset(
     return attrs.evolve(result, findings=kept, hidden=len(result.findings) - len(kept))
 
 
-def check_target(engine: AnyType, target: str | None, options: CheckOptions | None = None) -> CheckResult:
+def check_target(engine: Engine, target: str | None, options: CheckOptions | None = None) -> CheckResult:
     """Check a ruleset named on the command line: a path, a ruleset name, or None (the default)."""
-    from cramprules.authoring.examples import loaders
-
     load, base, label = loaders(engine, target)
     return check_ruleset(load, label, options, base=base)
