@@ -24,6 +24,7 @@ from cramprules.facts import coercer
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
+from cramprules.units import Substance, normalizer
 
 __all__ = ["DEFAULT_RULESET", "Engine"]
 
@@ -175,8 +176,37 @@ class Engine:
             functions={n: functions[n] for n in program.functions},
             derivers=self._derivers(),
             report_hooks=self._report_hooks(),
+            normalize=normalizer(program.facts, self.convert_units, self.substances()),
             engine_version=__version__,
         )
+
+    def substances(self) -> dict[str, Substance]:
+        """What the plugins say number facts measure (``cramprules_substances``): fact -> Substance."""
+        check = _substance_check
+        found = self._collected("cramprules_substances", "substance of fact", check)
+        return {name: thing for name, (thing, _) in found.items()}
+
+    def convert_units(self, value: float, unit: str, to_unit: str, fact: str = "") -> float | None:
+        """``value`` in ``unit`` converted to ``to_unit`` by the plugins, or None when none can."""
+        substance = self.substances().get(fact)
+        try:
+            result = self.plugin_manager.hook.cramprules_convert_units(
+                value=value, unit=unit, to_unit=to_unit, substance=substance
+            )
+        except CramprulesError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"a plugin failed converting {value} {unit} to {to_unit}: {type(exc).__name__}: {exc}",
+                plugin="",
+            ) from exc
+        if result is None:
+            return None
+        if isinstance(result, bool) or not isinstance(result, (int, float)):
+            raise PluginError(
+                f"cramprules_convert_units returned {type(result).__name__}, not a number", plugin=""
+            )
+        return float(result)
 
     def _derivers(self) -> tuple[Callable[..., Mapping[str, object]], ...]:
         out = []
@@ -366,6 +396,10 @@ def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
         return result
 
     return derive
+
+
+def _substance_check(name: str, thing: object) -> str | None:
+    return None if isinstance(thing, Substance) else f"{type(thing).__name__} is not a cramprules.units.Substance"
 
 
 def _report_hook(impl: pluggy.HookImpl) -> Callable[[Report], None]:

@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: Mapping[str, str] = {
     "yaml-facts": "cramprules.loaders.yaml",
     "csv-facts": "cramprules.loaders.csv",
     "toml-facts": "cramprules.loaders.toml",
+    "units": "cramprules.ucum",
 }
 """Built-in plugins: the name used by ``-p no:NAME`` -> the module."""
 
