@@ -399,7 +399,11 @@ def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
 
 
 def _substance_check(name: str, thing: object) -> str | None:
-    return None if isinstance(thing, Substance) else f"{type(thing).__name__} is not a cramprules.units.Substance"
+    return (
+        None
+        if isinstance(thing, Substance)
+        else f"{type(thing).__name__} is not a cramprules.units.Substance"
+    )
 
 
 def _report_hook(impl: pluggy.HookImpl) -> Callable[[Report], None]:

@@ -12,7 +12,8 @@ loses nothing but conversions, and says how to get them.
 from __future__ import annotations
 
 import functools
-from typing import Any as AnyType, Literal
+from typing import Any as AnyType
+from typing import Literal
 
 from cramprules.hookspecs import hookimpl
 from cramprules.units import Substance
@@ -25,15 +26,25 @@ Kind = Literal["mass", "amount", "equivalents"]
 _BASE = {"mass": "g/L", "amount": "mol/L", "equivalents": "eq/L"}
 
 
+_UNREADABLE: tuple[type[BaseException], ...] = (ValueError, TypeError, AttributeError, KeyError, SyntaxError)
+"""What pint raises for text that is not a unit (its own errors derive from these or from PintError)."""
+
+
 @functools.cache
 def _registry() -> AnyType:
     try:
         import pint
     except ImportError:  # pragma: no cover - depends on the install
         return None
-    registry = pint.UnitRegistry()
+    registry: AnyType = pint.UnitRegistry()
     registry.define("equivalent = [equivalent] = eq = Eq")
     return registry
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    import pint
+
+    return (pint.errors.PintError, *_UNREADABLE)
 
 
 def _quantity(value: float, unit: str) -> AnyType:
@@ -42,7 +53,7 @@ def _quantity(value: float, unit: str) -> AnyType:
         return None
     try:
         return registry.Quantity(value, unit)
-    except Exception:  # pint raises many kinds for text it cannot read
+    except _errors():  # pint raises many kinds for text it cannot read
         return None
 
 
@@ -64,8 +75,8 @@ def convert(value: float, unit: str, to_unit: str, substance: Substance | None =
         return None
     try:
         return float(quantity.to(to_unit).magnitude)  # the same kind: pint alone
-    except Exception:
-        pass
+    except _errors():
+        pass  # another kind: bridged below, if the substance allows
     source, target = kind(unit), kind(to_unit)
     if source is None or target is None or substance is None:
         return None

@@ -181,7 +181,7 @@ def _check_usual(name: str, bare: float, declared: str, substance: Substance, co
             raise FactError(
                 f"{name} = {shown} is implausible in {declared} (results are usually "
                 f"{format_number(low)} to {format_number(high)} {declared}); did you mean {shown} {unit} "
-                f"(= {format_number(converted)} {declared})? Give the unit: {name}=\"{shown} {unit}\", "
+                f'(= {format_number(converted)} {declared})? Give the unit: {name}="{shown} {unit}", '
                 f'or {name}="{shown} {declared}" if that is the result',
                 fact=name,
                 suggestion=unit,

@@ -64,7 +64,9 @@ def _answer(value: object, unit: str | None = None) -> str:
     return str(value)
 
 
-def _with_units(report: Report, evidence: tuple[str, ...], facts: tuple[tuple[str, object], ...]) -> tuple[str, ...]:
+def _with_units(
+    report: Report, evidence: tuple[str, ...], facts: tuple[tuple[str, object], ...]
+) -> tuple[str, ...]:
     """The clinician's evidence with the unit beside each value of a fact that declares one."""
     specs = report.ruleset.facts
     out = []

@@ -103,7 +103,9 @@ def status(kind: str, code: str) -> dict:
     return {"coding": [{"system": f"http://terminology.hl7.org/CodeSystem/{system}", "code": code}]}
 
 
-def condition(coding: dict, clinical: str | None = "active", verification: str | None = "confirmed", **more) -> dict:
+def condition(
+    coding: dict, clinical: str | None = "active", verification: str | None = "confirmed", **more
+) -> dict:
     out = {"resourceType": "Condition", "code": {"coding": [coding]}, **more}
     if clinical:
         out["clinicalStatus"] = status("clinical", clinical)
@@ -133,7 +135,10 @@ def test_the_example_bundle(engine) -> None:
         {
             "@id": "Patient/p1",
             "serum_magnesium": {"value": 1.4, "unit": "mg/dL"},
-            "serum_potassium": {"value": 3.1, "unit": "meq/L"},  # the newest final result; not the cancelled one
+            "serum_potassium": {
+                "value": 3.1,
+                "unit": "meq/L",
+            },  # the newest final result; not the cancelled one
             "serum_calcium": {"value": 2.0, "unit": "mmol/L"},
             "diuretics": True,
             "kidney_disease": True,
@@ -262,7 +267,9 @@ def test_resources_the_rules_do_not_use_are_skipped_even_r4_only_ones(engine) ->
         ("1996-8", 4.4, "meq/L", "serum_calcium", 8.81716),  # in blood, in mEq/L
     ],
 )
-def test_each_lab_in_blood_serum_or_plasma_in_its_unit(engine, code, value, unit, fact, in_the_facts_unit) -> None:
+def test_each_lab_in_blood_serum_or_plasma_in_its_unit(
+    engine, code, value, unit, fact, in_the_facts_unit
+) -> None:
     [record] = facts(engine, bundle(observation(code, value, unit)))
     assert record == {fact: {"value": value, "unit": unit}}
     report = engine.default_ruleset().evaluate(record)
@@ -284,7 +291,9 @@ def test_a_comparator_is_a_bound(engine, comparator, value, expected) -> None:
     [record] = facts(engine, bundle({**observation("19123-9", 0, "mg/dL"), "valueQuantity": quantity}))
     assert record == expected
     report = engine.default_ruleset().evaluate(record)
-    assert ("magnesium_deficiency" in {c.name for c in report.causes}) is bool(expected.get("low_magnesium_lab"))
+    assert ("magnesium_deficiency" in {c.name for c in report.causes}) is bool(
+        expected.get("low_magnesium_lab")
+    )
 
 
 def test_a_bound_in_another_unit_is_converted_first(engine) -> None:
@@ -296,7 +305,9 @@ def test_a_bound_in_another_unit_is_converted_first(engine) -> None:
     assert record == {"low_potassium_lab": True, "very_low_potassium_lab": True}
 
 
-@pytest.mark.parametrize("observation_status", ["preliminary", "registered", "cancelled", "entered-in-error", "unknown"])
+@pytest.mark.parametrize(
+    "observation_status", ["preliminary", "registered", "cancelled", "entered-in-error", "unknown"]
+)
 def test_only_final_amended_or_corrected_results_count(engine, observation_status) -> None:
     assert facts(engine, bundle(observation("2823-3", 2.0, "mmol/L", status=observation_status))) == [{}]
     for usable in ("final", "amended", "corrected"):
@@ -332,7 +343,12 @@ def test_the_most_recent_valid_result_wins_whatever_the_order(engine) -> None:
 def test_a_newer_bound_replaces_an_older_value(engine) -> None:
     old = observation("19123-9", 2.0, "mg/dL", effectiveDateTime="2026-01-01")
     new = observation("19123-9", 0, "mg/dL", effectiveDateTime="2026-02-01")
-    new["valueQuantity"] = {"value": 1.0, "comparator": "<", "code": "mg/dL", "system": "http://unitsofmeasure.org"}
+    new["valueQuantity"] = {
+        "value": 1.0,
+        "comparator": "<",
+        "code": "mg/dL",
+        "system": "http://unitsofmeasure.org",
+    }
     assert facts(engine, bundle(old, new)) == [{"low_magnesium_lab": True}]
     assert facts(engine, bundle(new, old)) == [{"low_magnesium_lab": True}]
 
@@ -396,10 +412,19 @@ def test_a_medication_by_reference_or_contained(engine) -> None:
     ("resource", "expected"),
     [
         (condition(CKD), [{"kidney_disease": True}]),
-        (condition({"system": "http://snomed.info/sct", "code": "700379002"}), [{"kidney_disease": True}]),  # 3B
-        (condition({"system": "http://snomed.info/sct", "code": "433144002"}), [{"kidney_disease": True}]),  # 3
+        (
+            condition({"system": "http://snomed.info/sct", "code": "700379002"}),
+            [{"kidney_disease": True}],
+        ),  # 3B
+        (
+            condition({"system": "http://snomed.info/sct", "code": "433144002"}),
+            [{"kidney_disease": True}],
+        ),  # 3
         (condition({"system": "http://snomed.info/sct", "code": "714152005"}), [{"kidney_disease": True}]),
-        (condition({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.32"}), [{"kidney_disease": True}]),
+        (
+            condition({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.32"}),
+            [{"kidney_disease": True}],
+        ),
         (condition({"system": "http://hl7.org/fhir/sid/icd-10", "code": "N183"}), [{"kidney_disease": True}]),
         (condition(CKD, clinical="relapse"), [{"kidney_disease": True}]),
         (condition(CKD, clinical="recurrence"), [{"kidney_disease": True}]),
@@ -504,7 +529,9 @@ def test_bad_fhir_is_one_line_naming_entry_and_field(engine, text, message) -> N
         engine.load_facts(text, "fhir")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
-    assert not any(word in str(caught.value) for word in ("pydantic", "ValidationError", "Traceback", "dict", "NoneType"))
+    assert not any(
+        word in str(caught.value) for word in ("pydantic", "ValidationError", "Traceback", "dict", "NoneType")
+    )
 
 
 def test_the_cli_error_names_the_file(monkeypatch, tmp_path) -> None:
@@ -522,7 +549,9 @@ def test_the_cli_error_names_the_file(monkeypatch, tmp_path) -> None:
 def test_a_bad_value_names_the_patient(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
     path = tmp_path / "ward.fhir.json"
-    path.write_text(bundle(observation("2823-3", 3.1, "g/L")))  # 3.1 g/L of potassium is 79 mmol/L: out of range
+    path.write_text(
+        bundle(observation("2823-3", 3.1, "g/L"))
+    )  # 3.1 g/L of potassium is 79 mmol/L: out of range
     result = CliRunner().invoke(cli, ["eval", "--facts", str(path)])
     assert result.exit_code == 2
     assert result.output.startswith("error: Patient/p1: serum_potassium = ")

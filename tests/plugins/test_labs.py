@@ -194,7 +194,8 @@ def test_each_limit_is_the_one_its_source_and_rules_cite(leg_cramps) -> None:
     for reference in RANGES:
         assert leg_cramps.facts[reference.fact].unit == reference.unit, "compared in the cited unit"
         label = leg_cramps.source(reference.source).label
-        assert f"{reference.low:g}" in label and reference.unit in label, reference
+        assert f"{reference.low:g}" in label, reference
+        assert reference.unit in label, reference
     # The magnesium source states its range in mg/dL only: MedlinePlus's own
     # "(0.85 to 1.10 mmol/L)" is another range (1.7 mg/dL is 0.70 mmol/L).
     assert "mmol" not in leg_cramps.source("medlineplus_magnesium").label
@@ -244,5 +245,8 @@ def test_a_bound_decides_only_what_it_can(comparator, bound, expected) -> None:
 def test_two_potassium_limits_from_one_bound() -> None:
     from cramprules_labs import bound_facts
 
-    assert bound_facts("serum_potassium", "<", 2.0) == {"low_potassium_lab": True, "very_low_potassium_lab": True}
+    assert bound_facts("serum_potassium", "<", 2.0) == {
+        "low_potassium_lab": True,
+        "very_low_potassium_lab": True,
+    }
     assert bound_facts("serum_potassium", ">", 3.0) == {"very_low_potassium_lab": False}

@@ -106,7 +106,8 @@ def test_a_quantity_must_hold_a_number() -> None:
 def test_mass_to_molar_needs_the_substance() -> None:
     with pytest.raises(FactError, match=r"mg = 0\.7 mmol/L: cannot convert 'mmol/L' to mg/dL"):
         ruleset().evaluate({"mg": "0.7 mmol/L"})
-    assert ruleset().evaluate({"mg": "17 mg/L"}).facts["mg"] == pytest.approx(1.7)  # same kind: no substance needed
+    # The same kind needs no substance.
+    assert ruleset().evaluate({"mg": "17 mg/L"}).facts["mg"] == pytest.approx(1.7)
 
 
 def test_without_a_converter_only_the_declared_unit_is_read() -> None:
@@ -144,7 +145,7 @@ def test_substances_must_be_substances_and_unique() -> None:
         def cramprules_substances(self):
             return {"mg": 24.305}
 
-    with pytest.raises(cramprules.PluginError, match="float is not a cramprules.units.Substance"):
+    with pytest.raises(cramprules.PluginError, match=r"float is not a cramprules\.units\.Substance"):
         ruleset(Wrong())
     with pytest.raises(cramprules.PluginError, match="both provide the substance of fact 'mg'"):
         ruleset(Substances(), Substances())

@@ -67,7 +67,16 @@ REQUEST_STATUSES = frozenset(
     {"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
 )
 REQUEST_INTENTS = frozenset(
-    {"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+    {
+        "proposal",
+        "plan",
+        "order",
+        "original-order",
+        "reflex-order",
+        "filler-order",
+        "instance-order",
+        "option",
+    }
 )
 STATEMENT_STATUSES = frozenset(
     {"active", "completed", "entered-in-error", "intended", "stopped", "on-hold", "unknown", "not-taken"}
@@ -140,19 +149,23 @@ def patients(
 # ---------------------------------------------------------------- input
 
 
-def _resources(source: object) -> list[tuple[int | None, Mapping[str, AnyType], str | None]]:
+Found = list[tuple[int | None, Mapping[str, AnyType], str | None]]
+
+
+def _resources(source: object) -> Found:
     """``(entry index, resource, fullUrl)`` for every entry, checked for shape."""
     if isinstance(source, (str, bytes)):
         try:
             source = json.loads(source)
         except json.JSONDecodeError as exc:
             raise FactError(
-                f"the FHIR input is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fact=""
+                f"the FHIR input is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                fact="",
             ) from None
         except RecursionError:
             raise FactError("the FHIR input is nested too deeply to read", fact="") from None
+    out: Found = []
     if isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
-        out = []
         for i, resource in enumerate(source):
             if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
                 raise FactError(f"FHIR resource {i} is not a resource: it has no resourceType", fact="")
@@ -166,8 +179,9 @@ def _resources(source: object) -> list[tuple[int | None, Mapping[str, AnyType], 
         )
     entries = source.get("entry", [])
     if not isinstance(entries, list):
-        raise FactError(f"FHIR Bundle, field entry: expected a list of entries, got {_show(entries)}", fact="")
-    out = []
+        raise FactError(
+            f"FHIR Bundle, field entry: expected a list of entries, got {_show(entries)}", fact=""
+        )
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             raise FactError(f"FHIR Bundle entry {i}: expected an object, got {_show(entry)}", fact="")
@@ -180,7 +194,9 @@ def _resources(source: object) -> list[tuple[int | None, Mapping[str, AnyType], 
             )
         full_url = entry.get("fullUrl")
         if full_url is not None and not isinstance(full_url, str):
-            raise FactError(f"FHIR Bundle entry {i}, field fullUrl: expected a string, got {_show(full_url)}", fact="")
+            raise FactError(
+                f"FHIR Bundle entry {i}, field fullUrl: expected a string, got {_show(full_url)}", fact=""
+            )
         out.append((i, resource, full_url))
     return out
 
@@ -206,7 +222,9 @@ def _code(entry: _Entry, data: Mapping[str, AnyType], name: str, allowed: frozen
     return value
 
 
-def _object(entry: _Entry, data: Mapping[str, AnyType], name: str, path: str = "") -> Mapping[str, AnyType] | None:
+def _object(
+    entry: _Entry, data: Mapping[str, AnyType], name: str, path: str = ""
+) -> Mapping[str, AnyType] | None:
     value = data.get(name)
     if value is None:
         return None
@@ -257,7 +275,9 @@ def _status_code(entry: _Entry, concept: Mapping[str, AnyType] | None, field: st
         if code not in allowed:
             guess = closest(code, sorted(allowed))
             hint = f"; did you mean '{guess}'?" if guess else ""
-            raise entry.error(field, f"'{code}' is not an R4 code; use one of {', '.join(sorted(allowed))}{hint}")
+            raise entry.error(
+                field, f"'{code}' is not an R4 code; use one of {', '.join(sorted(allowed))}{hint}"
+            )
     return found[0] if found else None
 
 
@@ -275,7 +295,9 @@ def _when(entry: _Entry, resource: Mapping[str, AnyType]) -> str:
         if value is None:
             continue
         if not isinstance(value, str) or not _DATETIME.match(value):
-            raise entry.error(field, f"expected an R4 dateTime such as 2024-05-01T08:30:00Z, got {_show(value)}")
+            raise entry.error(
+                field, f"expected an R4 dateTime such as 2024-05-01T08:30:00Z, got {_show(value)}"
+            )
         if "T" in value:
             try:
                 moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -290,7 +312,9 @@ def _when(entry: _Entry, resource: Mapping[str, AnyType]) -> str:
 
 
 class _Reader:
-    def __init__(self, found: list[tuple[int | None, Mapping[str, AnyType], str | None]], codes: _codes.CodeSets) -> None:
+    def __init__(
+        self, found: list[tuple[int | None, Mapping[str, AnyType], str | None]], codes: _codes.CodeSets
+    ) -> None:
         self.codes = codes
         self.entries: list[_Entry] = []
         self.index: dict[str, Mapping[str, AnyType]] = {}
@@ -300,7 +324,9 @@ class _Reader:
                 guess = closest(kind, READ)
                 if guess:
                     entry = _Entry(position, resource)
-                    raise entry.error("resourceType", f"'{kind}' is not an R4 resource type; did you mean '{guess}'?")
+                    raise entry.error(
+                        "resourceType", f"'{kind}' is not an R4 resource type; did you mean '{guess}'?"
+                    )
                 continue  # a resource the rules do not use: skipped, not rejected
             entry = _Entry(position, resource)
             rid = _string(entry, resource, "id", "")
@@ -338,9 +364,11 @@ class _Reader:
         found = self.resolve(target)
         if found is not None:
             if found.get("resourceType") != "Patient":
-                raise entry.error(f"{field}.reference", f"'{target}' is a {found.get('resourceType')}, not a Patient")
+                raise entry.error(
+                    f"{field}.reference", f"'{target}' is a {found.get('resourceType')}, not a Patient"
+                )
             return self._patient_key(found)
-        if target.startswith("urn:uuid:") or target.startswith("#"):
+        if target.startswith(("urn:uuid:", "#")):
             raise entry.error(f"{field}.reference", f"'{target}' is not in the Bundle")
         parts = target.split("/_history/")[0].rstrip("/").split("/")
         return "/".join(parts[-2:]) if len(parts) >= 2 else target
@@ -407,7 +435,9 @@ class _Reader:
             _codings(entry, absent, "dataAbsentReason")
             return None  # no value: the result stays unknown
         if not values:
-            raise entry.error("valueQuantity", "missing; a final lab result has a value or a dataAbsentReason")
+            raise entry.error(
+                "valueQuantity", "missing; a final lab result has a value or a dataAbsentReason"
+            )
         if values != ["valueQuantity"]:
             other = next(v for v in values if v != "valueQuantity")
             raise entry.error(other, f"a {fact} result must be a valueQuantity with a number and a UCUM unit")
@@ -437,10 +467,14 @@ class _Reader:
             raise entry.error("valueQuantity.system", f"'{system}' is not UCUM (http://unitsofmeasure.org)")
         unit = code or human
         if unit is None:
-            raise entry.error("valueQuantity.code", "missing; a lab result needs its UCUM unit, such as mg/dL")
+            raise entry.error(
+                "valueQuantity.code", "missing; a lab result needs its UCUM unit, such as mg/dL"
+            )
         if kind(unit) is None:
             field = "valueQuantity.code" if code else "valueQuantity.unit"
-            raise entry.error(field, f"'{unit}' is not a UCUM unit of concentration (mg/dL, mmol/L, meq/L, ...)")
+            raise entry.error(
+                field, f"'{unit}' is not a UCUM unit of concentration (mg/dL, mmol/L, meq/L, ...)"
+            )
         return unit
 
     # ------------------------------------------------------------ medications
@@ -469,12 +503,14 @@ class _Reader:
             target = _string(entry, reference, "reference", "medicationReference.")
             display = _string(entry, reference, "display", "medicationReference.")
             texts += [display] if display else []
-            medication = self.contained(entry, target) if target and target.startswith("#") else self.resolve(target)
+            medication = (
+                self.contained(entry, target) if target and target.startswith("#") else self.resolve(target)
+            )
             if medication is not None:
                 inner = _Entry(entry.index, medication)
                 concept = _object(inner, medication, "code")
                 where = "medicationReference"
-            elif target and (target.startswith("urn:uuid:") or target.startswith("#")):
+            elif target and target.startswith(("urn:uuid:", "#")):
                 raise entry.error("medicationReference.reference", f"'{target}' is not in the Bundle")
         else:
             where = "medicationCodeableConcept"
@@ -522,8 +558,9 @@ def _lab_facts(fact: str) -> set[str]:
 
 def _bound(entry: _Entry, fact: str, comparator: str, value: float, unit: str) -> dict[str, object]:
     """The facts a result known only as a bound decides (the value itself stays unknown)."""
-    from cramprules.ucum import convert
     from cramprules_labs import RANGES, SUBSTANCES, bound_facts
+
+    from cramprules.ucum import convert
 
     declared = next(r.unit for r in RANGES if r.fact == fact)
     converted = convert(value, unit, declared, SUBSTANCES.get(fact))
