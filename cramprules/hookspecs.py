@@ -93,7 +93,8 @@ def cramprules_loaders() -> Mapping[str, Callable[[str], Sequence[Mapping[str, o
 
     ``suffix`` is a file suffix in lower case without the leading dot, such as
     ``"json"``, or a compound one such as ``"fhir.json"``: a file is read by
-    the loader of the longest suffix it ends with.
+    the loader of the longest suffix it ends with.  A record may name whose it
+    is under ``"@id"`` (:data:`cramprules.facts.RECORD_ID`), which is not a fact.
     """
 
 
