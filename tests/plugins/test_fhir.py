@@ -521,6 +521,7 @@ def test_resources_without_a_subject_join_the_only_patient(engine) -> None:
         (bundle(medication(id="s1", medicationReference={"reference": "urn:uuid:missing"})), "FHIR entry 1 (MedicationStatement/s1), field medicationReference.reference: 'urn:uuid:missing' is not in the Bundle"),
         (bundle({**observation("2823-3", 3.1, "mmol/L", id="k1"), "subject": {"reference": "urn:uuid:nobody"}}), "FHIR entry 1 (Observation/k1), field subject.reference: 'urn:uuid:nobody' is not in the Bundle"),
         (bundle({"resourceType": "Medication", "id": "m1"}, {**observation("2823-3", 3.1, "mmol/L", id="k1"), "subject": {"reference": "Medication/m1"}}), "FHIR entry 2 (Observation/k1), field subject.reference: 'Medication/m1' is a Medication, not a Patient"),
+        (bundle({**observation("2823-3", 3.1, "mmol/L", id="k1"), "subject": {"reference": "Group/ward-3"}}), "FHIR entry 1 (Observation/k1), field subject.reference: 'Group/ward-3' is not a Patient (Patient/<id>)"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
     ],
 )  # fmt: skip

@@ -250,3 +250,26 @@ def test_two_potassium_limits_from_one_bound() -> None:
         "very_low_potassium_lab": True,
     }
     assert bound_facts("serum_potassium", ">", 3.0) == {"very_low_potassium_lab": False}
+
+
+def test_units_from_the_command_line_json_and_csv(monkeypatch, tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cramprules.cli import cli
+
+    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["eval", "--fact", "serum_magnesium=0.7 mmol/L", "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.output)["facts"]["serum_magnesium"] == pytest.approx(1.70135)
+    document = json.dumps({"serum_magnesium": {"value": 0.69, "unit": "mmol/L"}})
+    result = runner.invoke(cli, ["eval", "--facts", "-", "--format", "json"], input=document)
+    assert json.loads(result.output)["facts"]["low_magnesium_lab"] is True
+    table = tmp_path / "labs.csv"
+    table.write_text("serum_potassium\n3.1 mEq/L\n15\n")
+    result = runner.invoke(cli, ["eval", "--facts", str(table)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: record 1: serum_potassium = 15 is implausible in mmol/L")
+    assert 'serum_potassium="15 mg/dL"' in result.output

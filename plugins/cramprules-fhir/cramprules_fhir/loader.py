@@ -371,7 +371,9 @@ class _Reader:
         if target.startswith(("urn:uuid:", "#")):
             raise entry.error(f"{field}.reference", f"'{target}' is not in the Bundle")
         parts = target.split("/_history/")[0].rstrip("/").split("/")
-        return "/".join(parts[-2:]) if len(parts) >= 2 else target
+        if len(parts) < 2 or parts[-2] != "Patient":
+            raise entry.error(f"{field}.reference", f"'{target}' is not a Patient (Patient/<id>)")
+        return "/".join(parts[-2:])
 
     def read(self) -> list[PatientFacts]:
         facts: dict[str | None, dict[str, object]] = {key: {} for key in self.patients}
