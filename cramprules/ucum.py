@@ -69,7 +69,30 @@ def kind(unit: str) -> Kind | None:
 
 
 def convert(value: float, unit: str, to_unit: str, substance: Substance | None = None) -> float | None:
-    """``value`` in ``unit`` expressed in ``to_unit``; None when pint or the substance cannot bridge them."""
+    """``value`` in ``unit`` expressed in ``to_unit``; None when pint or the substance cannot bridge them.
+
+    Concentrations convert by a factor, which pint works out once per pair of
+    units (parsing a unit costs far more than the multiplication).
+    """
+    plan = _plan(unit, to_unit, substance)
+    if plan is False:
+        return None
+    if plan is True:  # not a plain factor (a unit with an offset): pint every time
+        return _convert(value, unit, to_unit, substance)
+    return value * plan
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(unit: str, to_unit: str, substance: Substance | None) -> float | bool:
+    """The factor from ``unit`` to ``to_unit``; False if they do not convert; True if not by a factor."""
+    one = _convert(1.0, unit, to_unit, substance)
+    if one is None:
+        return False
+    zero = _convert(0.0, unit, to_unit, substance)
+    return one if zero == 0.0 else True
+
+
+def _convert(value: float, unit: str, to_unit: str, substance: Substance | None) -> float | None:
     quantity = _quantity(value, unit)
     if quantity is None or _quantity(1.0, to_unit) is None:
         return None

@@ -118,20 +118,27 @@ def normalizer(
     if not units:
         return None
     checked = {name: substances[name] for name in units if name in substances}
+    usual = {name: s.usual for name, s in checked.items() if s.usual is not None}
+    plan = tuple((name, declared, usual.get(name)) for name, declared in units.items())
 
     def normalize(facts: Mapping[str, object]) -> Mapping[str, object]:
         out: dict[str, object] | None = None
-        for name, declared in units.items():
-            value = facts.get(name)
-            if value is None or value.__class__ is bool:
+        get = facts.get
+        for name, declared, span in plan:
+            value = get(name)
+            kind = value.__class__
+            if kind is float or kind is int:  # the common case: a bare number in the declared unit
+                if span is not None and not span[0] <= value <= span[1]:  # type: ignore[operator]
+                    _check_usual(name, float(value), declared, checked[name], convert)  # type: ignore[arg-type]
+                continue
+            if value is None or kind is bool:
                 continue
             number, unit = split_quantity(value)
             if unit is None:
-                substance = checked.get(name)
-                if substance is not None and substance.usual is not None:
+                if span is not None:
                     bare = _number(number)
                     if bare is not None and math.isfinite(bare):
-                        _check_usual(name, bare, declared, substance, convert)
+                        _check_usual(name, bare, declared, checked[name], convert)
                 if isinstance(value, Mapping):
                     out = out if out is not None else dict(facts)
                     out[name] = number
