@@ -175,9 +175,7 @@ def fhir_server() -> Iterator[dict[str, Any]]:
     state: dict[str, Any] = {"requests": []}
 
     async def answer(request: Request) -> Response:
-        state["requests"].append(
-            (request.url.path, request.url.query, request.headers.get("authorization"))
-        )
+        state["requests"].append((request.url.path, request.url.query, request.headers.get("authorization")))
         if request.headers.get("authorization") != f"Bearer {FHIR_TOKEN}":
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=401)
         kind = request.path_params["kind"]
@@ -209,7 +207,14 @@ def fhir_engine() -> cramprules.Engine:
     return cramprules.Engine(plugins=[cramprules_labs, cramprules_fhir], autoload=False)
 
 
-LIMITS = Limits(max_body_bytes=65_536, max_json_depth=32, max_facts=40, request_timeout=1.5, fhir_timeout=3)
+LIMITS = Limits(
+    max_body_bytes=65_536,
+    max_json_depth=32,
+    max_facts=40,
+    max_resources=100,
+    request_timeout=1.5,
+    fhir_timeout=3,
+)
 
 
 @pytest.fixture(scope="session")
@@ -254,7 +259,9 @@ def client(service: dict[str, Any], make_token: Callable[..., str]) -> Iterator[
     def sign(request: httpx.Request) -> None:
         request.headers.setdefault("Authorization", f"Bearer {make_token(aud=service['url'])}")
 
-    with httpx.Client(base_url=service["url"], trust_env=False, event_hooks={"request": [sign]}, timeout=10) as c:
+    with httpx.Client(
+        base_url=service["url"], trust_env=False, event_hooks={"request": [sign]}, timeout=10
+    ) as c:
         yield c
 
 

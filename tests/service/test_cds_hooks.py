@@ -122,8 +122,12 @@ def test_an_empty_record_leaves_questions_not_guesses(
     client: httpx.Client, hook_body: Any, card_schema: dict[str, Any]
 ) -> None:
     empty = {"patient": {"resourceType": "Patient", "id": "p1"}, "conditions": None}
-    empty.update({k: {"resourceType": "Bundle", "type": "searchset"} for k in (
-        "conditions", "medicationRequests", "medicationStatements", "observations")})
+    empty.update(
+        {
+            k: {"resourceType": "Bundle", "type": "searchset"}
+            for k in ("conditions", "medicationRequests", "medicationStatements", "observations")
+        }
+    )
     cards = cards_of(client.post(PATIENT_VIEW, json=hook_body(prefetch=empty)), card_schema)
     assert [c["summary"] for c in cards] == [cards[0]["summary"]]
     assert "unanswered questions could change this advice" in cards[0]["summary"]
@@ -151,7 +155,8 @@ def test_the_decision_log_has_one_line_per_call_without_patient_data(
     assert line["engine"]["version"]
     assert "lab_confirmed_hypokalemia" in line["outcome"]["causes"]
     assert line["latency_ms"] > 0
-    assert "facts" not in line and "patient" not in line
+    assert "facts" not in line
+    assert "patient" not in line
     assert "p1" not in str(line)
 
 
@@ -174,7 +179,11 @@ def order_body(hook_body: Any, prefetch: dict[str, Any], *orders: dict[str, Any]
         "order-select",
         prefetch=prefetch,
         selections=[f"MedicationRequest/{o['id']}" for o in orders],
-        draftOrders={"resourceType": "Bundle", "type": "collection", "entry": [{"resource": o} for o in orders]},
+        draftOrders={
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": o} for o in orders],
+        },
     )
 
 
@@ -200,7 +209,9 @@ def test_order_select_of_an_unrelated_order_gives_no_cards(
     assert response.json() == {"cards": []}
 
 
-def test_order_select_needs_draft_orders(client: httpx.Client, hook_body: Any, record: dict[str, Any]) -> None:
+def test_order_select_needs_draft_orders(
+    client: httpx.Client, hook_body: Any, record: dict[str, Any]
+) -> None:
     response = client.post(ORDER_SELECT, json=hook_body("order-select", prefetch=record, selections=[]))
     assert response.status_code == 400
     assert "draftOrders" in response.json()["detail"]
@@ -220,18 +231,27 @@ def test_what_prefetch_lacks_is_fetched_from_the_fhir_server_with_its_token(
 ) -> None:
     body = hook_body(prefetch=None)
     body["fhirServer"] = fhir_server["url"]
-    body["fhirAuthorization"] = {"access_token": FHIR_TOKEN, "token_type": "Bearer", "expires_in": 300,
-                                 "scope": "patient/*.read", "subject": "cds-service"}
+    body["fhirAuthorization"] = {
+        "access_token": FHIR_TOKEN,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "cds-service",
+    }
     before = len(fhir_server["requests"])
     cards = cards_of(client.post(PATIENT_VIEW, json=body), card_schema)
     asked = fhir_server["requests"][before:]
     assert {path for path, _, _ in asked} == {
-        "/fhir/Patient/p1", "/fhir/Condition", "/fhir/MedicationRequest", "/fhir/MedicationStatement",
+        "/fhir/Patient/p1",
+        "/fhir/Condition",
+        "/fhir/MedicationRequest",
+        "/fhir/MedicationStatement",
         "/fhir/Observation",
     }
     assert all(auth == f"Bearer {FHIR_TOKEN}" for _, _, auth in asked)
     observation_query = next(q for p, q, _ in asked if p == "/fhir/Observation")
-    assert "patient=p1" in observation_query and "2823-3" in observation_query
+    assert "patient=p1" in observation_query
+    assert "2823-3" in observation_query
     # The same record as when it is prefetched, so the same cards.
     assert cards == client.post(PATIENT_VIEW, json=hook_body()).json()["cards"]
 
@@ -273,9 +293,7 @@ def test_a_patient_id_that_is_not_a_fhir_id_is_refused(client: httpx.Client, hoo
 # ---------------------------------------------------------------- feedback
 
 
-def test_feedback_is_accepted_and_logged(
-    client: httpx.Client, hook_body: Any, decisions: Any
-) -> None:
+def test_feedback_is_accepted_and_logged(client: httpx.Client, hook_body: Any, decisions: Any) -> None:
     cards = client.post(PATIENT_VIEW, json=hook_body()).json()["cards"]
     suggested = next(c for c in cards if c.get("suggestions"))
     caution = next(c for c in cards if c.get("overrideReasons"))
@@ -297,7 +315,11 @@ def test_feedback_is_accepted_and_logged(
     }
     response = client.post(f"{PATIENT_VIEW}/feedback", json=feedback)
     assert response.status_code == 200
-    logged = [d for d in decisions() if d["event"] == "feedback" and d["card"] in (suggested["uuid"], caution["uuid"])]
+    logged = [
+        d
+        for d in decisions()
+        if d["event"] == "feedback" and d["card"] in (suggested["uuid"], caution["uuid"])
+    ]
     assert [d["outcome"] for d in logged] == ["accepted", "overridden"]
     assert logged[0]["acceptedSuggestions"] == [suggested["suggestions"][0]["uuid"]]
     assert logged[1]["overrideReason"] == "already-addressed"
