@@ -313,3 +313,15 @@ def record() -> dict[str, Any]:
     """The FHIR record of patient p1, by prefetch key (a fresh copy)."""
     copy: dict[str, Any] = json.loads(json.dumps(RECORD))
     return copy
+
+
+@pytest.fixture(scope="session")
+def serve() -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """Run an app of the test's own on loopback: ``with serve(app, sock) as url: ...``."""
+    return serving
+
+
+@pytest.fixture(scope="session")
+def bind() -> Callable[[], socket.socket]:
+    """A socket bound to 127.0.0.1 on an ephemeral port, for ``serve``."""
+    return listening_socket
