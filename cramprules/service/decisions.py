@@ -33,7 +33,6 @@ def outcome_summary(report: Report) -> dict[str, AnyType]:
             for r in report.recommendations
         ],
         "questions": len(report.questions),
-        "digest": report.digest(),
     }
 
 
