@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from cramprules.report import Report
     from cramprules.ruleset import Ruleset
 
-__all__ = ["Service", "create_app"]
+__all__ = ["Service", "create_app", "default_targets", "describe", "guarded", "what_would_change"]
 
 log = logging.getLogger("cramprules.service")
 
@@ -354,7 +354,7 @@ class Service:
                 value = json.loads(bytes(data))
             except (ValueError, RecursionError):
                 raise Problem(412, f"the FHIR server's answer for {key} is not JSON") from None
-            found.extend(cds._resources_of(value))
+            found.extend(cds.resources_of(value))
         return found
 
     async def feedback(self, request: Request) -> Response:

@@ -20,7 +20,7 @@ import jwt
 
 from cramprules.service.config import Issuer
 
-__all__ = ["ALGORITHMS", "ReplayCache", "TokenError", "Verifier"]
+__all__ = ["ALGORITHMS", "KeySets", "ReplayCache", "TokenError", "Verifier"]
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 """CDS Hooks recommends ES384 or RS384; any asymmetric algorithm is accepted."""
@@ -59,6 +59,75 @@ class ReplayCache:
             self._seen[key] = expires
 
 
+def _find(keys: jwt.PyJWKSet, kid: object) -> AnyType:
+    for key in keys.keys:
+        if kid is None or key.key_id == kid:
+            return key.key
+    return None
+
+
+class KeySets:
+    """Issuers' key sets fetched from their ``jwks_url``, cached, refreshed with restraint.
+
+    A key set is kept for ``lifespan`` seconds.  A token whose ``kid`` is not
+    in it triggers a fresh fetch (the issuer may have rotated its keys), but
+    at most once per ``min_refresh`` seconds, so tokens with made-up key ids
+    cannot turn the service into a flood of requests to the issuer.  Fetches
+    ignore proxy settings and redirects, and read at most ``max_bytes``.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 5.0,
+        lifespan: float = 300.0,
+        min_refresh: float = 30.0,
+        max_bytes: int = 1_048_576,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.timeout = timeout
+        self.lifespan = lifespan
+        self.min_refresh = min_refresh
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._cache: dict[str, tuple[float, jwt.PyJWKSet]] = {}
+        self._lock = threading.Lock()
+
+    def fetch(self, url: str) -> jwt.PyJWKSet:
+        import httpx
+
+        try:
+            with (
+                httpx.Client(trust_env=False, follow_redirects=False, timeout=self.timeout) as client,
+                client.stream("GET", url, headers={"Accept": "application/json"}) as answer,
+            ):
+                if answer.status_code != 200:
+                    raise TokenError("the issuer's key set could not be fetched")
+                data = bytearray()
+                for chunk in answer.iter_bytes():
+                    data += chunk
+                    if len(data) > self.max_bytes:
+                        raise TokenError("the issuer's key set is too large")
+            return jwt.PyJWKSet.from_json(bytes(data).decode("utf-8"))
+        except httpx.HTTPError:
+            raise TokenError("the issuer's key set could not be fetched") from None
+        except (jwt.PyJWKSetError, ValueError):
+            raise TokenError("the issuer's key set holds no usable key") from None
+
+    def key(self, url: str, kid: object) -> AnyType:
+        """The key for ``kid`` from the key set at ``url``, or None."""
+        with self._lock:
+            now = self._clock()
+            cached = self._cache.get(url)
+            if cached is None or now - cached[0] > self.lifespan:
+                cached = self._cache[url] = (now, self.fetch(url))
+            found = _find(cached[1], kid)
+            if found is None and now - cached[0] >= self.min_refresh:
+                cached = self._cache[url] = (now, self.fetch(url))
+                found = _find(cached[1], kid)
+            return found
+
+
 class Verifier:
     """Checks bearer tokens against the configured issuers and audiences."""
 
@@ -70,6 +139,7 @@ class Verifier:
         leeway: float = 30.0,
         max_lifetime: float = 300.0,
         replay: ReplayCache | None = None,
+        key_sets: KeySets | None = None,
         timeout: float = 5.0,
     ) -> None:
         self.issuers = {issuer.iss: issuer for issuer in issuers}
@@ -77,40 +147,30 @@ class Verifier:
         self.leeway = leeway
         self.max_lifetime = max_lifetime
         self.replay = replay or ReplayCache()
-        self._clients: dict[str, jwt.PyJWKClient] = {}
-        self._sets: dict[str, jwt.PyJWKSet] = {}
-        self._timeout = timeout
+        self.key_sets = key_sets or KeySets(timeout=timeout)
+        self._inline: dict[str, jwt.PyJWKSet] = {}
         self._lock = threading.Lock()
 
-    def _key(self, issuer: Issuer, token: str, header: Mapping[str, AnyType]) -> AnyType:
+    def _key(self, issuer: Issuer, header: Mapping[str, AnyType]) -> AnyType:
         jku = header.get("jku")
         if jku is not None and jku != issuer.jwks_url:
             raise TokenError("the token's jku is not the key set configured for its issuer")
-        try:
-            if issuer.jwks is not None:
-                with self._lock:
-                    keys = self._sets.get(issuer.iss)
-                    if keys is None:
-                        keys = self._sets[issuer.iss] = jwt.PyJWKSet.from_dict(dict(issuer.jwks))
-                kid = header.get("kid")
-                for key in keys.keys:
-                    if kid is None or key.key_id == kid:
-                        return key.key
-                raise TokenError("no key of the issuer's key set matches the token's kid")
-            assert issuer.jwks_url is not None
+        kid = header.get("kid")
+        if issuer.jwks is not None:
             with self._lock:
-                client = self._clients.get(issuer.iss)
-                if client is None:
-                    client = self._clients[issuer.iss] = jwt.PyJWKClient(
-                        issuer.jwks_url, cache_keys=True, lifespan=300, timeout=int(self._timeout) or 1
-                    )
-            return client.get_signing_key_from_jwt(token).key
-        except jwt.PyJWKClientConnectionError:
-            raise TokenError("the issuer's key set could not be fetched") from None
-        except jwt.PyJWKClientError:
-            raise TokenError("no key of the issuer's key set matches the token's kid") from None
-        except jwt.PyJWKSetError:
-            raise TokenError("the issuer's key set holds no usable key") from None
+                keys = self._inline.get(issuer.iss)
+                if keys is None:
+                    try:
+                        keys = self._inline[issuer.iss] = jwt.PyJWKSet.from_dict(dict(issuer.jwks))
+                    except jwt.PyJWKSetError:
+                        raise TokenError("the issuer's key set holds no usable key") from None
+            found = _find(keys, kid)
+        else:
+            assert issuer.jwks_url is not None
+            found = self.key_sets.key(issuer.jwks_url, kid)
+        if found is None:
+            raise TokenError("no key of the issuer's key set matches the token's kid")
+        return found
 
     def verify(self, token: str) -> dict[str, AnyType]:
         """The token's claims, or :class:`TokenError` saying why it is refused."""
@@ -125,7 +185,7 @@ class Verifier:
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise TokenError("the token's issuer is not allowed")
-        key = self._key(issuer, token, header)
+        key = self._key(issuer, header)
         try:
             claims: dict[str, AnyType] = jwt.decode(
                 token,

@@ -42,6 +42,7 @@ __all__ = [
     "order_topics",
     "patient_facts",
     "render_template",
+    "resources_of",
     "split_prefetch",
 ]
 
@@ -217,7 +218,7 @@ def render_template(template: str, context: Mapping[str, AnyType]) -> str:
     return _TOKEN.sub(fill, template)
 
 
-def _resources_of(value: object) -> list[dict[str, AnyType]]:
+def resources_of(value: object) -> list[dict[str, AnyType]]:
     """A prefetched value as resources: a Bundle's entries, or the resource itself."""
     if not isinstance(value, dict):
         raise Problem(400, "each prefetch value must be a FHIR resource or Bundle (a JSON object)")
@@ -244,7 +245,7 @@ def split_prefetch(
         if value is None:
             missing.append(key)
         else:
-            resources.extend(_resources_of(value))
+            resources.extend(resources_of(value))
     return resources, missing
 
 
@@ -332,7 +333,7 @@ def order_topics(context: Mapping[str, AnyType]) -> tuple[str, ...]:
         raise Problem(400, "context.selections must be a list of references like 'MedicationRequest/123'")
     codes = _fhir_codes()
     found: set[str] = set()
-    for resource in _resources_of(drafts):
+    for resource in resources_of(drafts):
         ref = f"{resource.get('resourceType')}/{resource.get('id')}"
         if ref not in selections:
             continue

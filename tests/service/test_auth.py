@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
-from cramprules.service.auth import ReplayCache, TokenError
+from cramprules.service.auth import KeySets, ReplayCache, TokenError
 
 ISSUER = "https://ehr.example.org"
 EC_ISSUER = "https://ec-ehr.example.org"
@@ -106,8 +107,6 @@ def test_a_key_id_the_issuer_does_not_publish_is_refused(
 
 
 def test_unsigned_and_shared_secret_tokens_are_refused(service: dict[str, Any]) -> None:
-    import jwt
-
     claims = {
         "iss": ISSUER,
         "aud": service["url"],
@@ -163,3 +162,47 @@ def test_the_replay_cache_forgets_expired_tokens_and_stays_bounded() -> None:
     cache.add("iss", "b", expires=1020)
     cache.add("iss", "a", expires=1020)
     assert len(cache) == 2
+
+
+# ---------------------------------------------------------------- key sets fetched by URL
+
+
+class CountingKeySets(KeySets):
+    """Key sets served from a list (one per fetch, the last repeated), on a clock the test moves."""
+
+    def __init__(self, sets: list[jwt.PyJWKSet], now: list[float]) -> None:
+        super().__init__(lifespan=300, min_refresh=30, clock=lambda: now[0])
+        self.sets = sets
+        self.fetches = 0
+
+    def fetch(self, url: str) -> jwt.PyJWKSet:
+        self.fetches += 1
+        return self.sets[min(self.fetches, len(self.sets)) - 1]
+
+
+def key_set(private: Any, kid: str) -> jwt.PyJWKSet:
+    public = jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    return jwt.PyJWKSet.from_dict({"keys": [{**public, "kid": kid, "alg": "RS384"}]})
+
+
+def test_made_up_key_ids_do_not_make_the_service_flood_the_issuer(keys: dict[str, Any]) -> None:
+    now = [0.0]
+    sets = CountingKeySets([key_set(keys["rsa"], "rsa-1"), key_set(keys["intruder"], "rsa-2")], now)
+    assert sets.key("https://ehr/jwks", "rsa-1") is not None
+    for made_up in ("x1", "x2", "x3"):
+        assert sets.key("https://ehr/jwks", made_up) is None
+    assert sets.fetches == 1
+    # After min_refresh, an unknown kid may mean the issuer rotated its keys: fetch once more.
+    now[0] = 31.0
+    assert sets.key("https://ehr/jwks", "rsa-2") is not None
+    assert sets.fetches == 2
+    # And the key set expires after its lifespan.
+    now[0] = 400.0
+    sets.key("https://ehr/jwks", "rsa-2")
+    assert sets.fetches == 3
+
+
+def test_an_unreachable_key_set_refuses_the_token_without_detail(keys: dict[str, Any]) -> None:
+    sets = KeySets(timeout=1)
+    with pytest.raises(TokenError, match="could not be fetched"):
+        sets.fetch("http://127.0.0.1:9/jwks.json")  # the discard port: nothing listens
