@@ -7,11 +7,17 @@ unexpected error is logged on the server and answered with a generic 500.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 
+from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["PROBLEM_TYPE", "Problem", "problem_response"]
+__all__ = ["PROBLEM_TYPE", "Problem", "guarded", "problem_response"]
+
+log = logging.getLogger("cramprules.service")
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -50,3 +56,18 @@ def problem_response(status: int, detail: str, headers: Mapping[str, str] | None
         media_type=PROBLEM_TYPE,
         headers=dict(headers or {}),
     )
+
+
+def guarded(handler: Handler) -> Handler:
+    """Every failure becomes problem JSON; an unexpected one is logged, never shown."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Problem as problem:
+            return problem_response(problem.status, problem.detail, problem.headers)
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.url.path)
+            return problem_response(500, "the service failed to answer; the error is in its log")
+
+    return run

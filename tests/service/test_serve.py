@@ -178,3 +178,34 @@ def test_create_app_takes_rulesets_and_more_routes(serve: Any, bind: Any, tmp_pa
         assert client.get("/readyz").json()["cds_hooks"] is False
     (line,) = [json.loads(x) for x in log.read_text("utf-8").splitlines()]
     assert line["facts"] == {"constipation": True, "long_term": True}  # asked for: log_patient_data
+
+
+class BrokenFormat:
+    """A plugin whose format fails with internals in its message."""
+
+    @cramprules.hookimpl
+    def cramprules_formats(self) -> dict[str, Any]:
+        def boom(report: Any) -> str:
+            raise RuntimeError("KeyError in /srv/secret/module.py line 42")
+
+        return {"boom": boom}
+
+
+def test_failures_are_plain_500_problems_without_internals(serve: Any, bind: Any) -> None:
+    engine = cramprules.Engine(plugins=[BrokenFormat()], autoload=False)
+
+    async def crash(request: Request) -> PlainTextResponse:
+        raise ZeroDivisionError("internal detail")
+
+    app = create_app(ServiceConfig(auth=False), engine=engine, routes=[Route("/crash", crash)])
+    with serve(app, bind()) as url, httpx.Client(base_url=url, trust_env=False, timeout=10) as client:
+        for response in (
+            client.post("/v1/rulesets/leg_cramps/evaluate", params={"format": "boom"}, json={}),
+            client.get("/crash"),
+        ):
+            assert response.status_code == 500
+            assert response.headers["content-type"] == "application/problem+json"
+            text = response.text
+            assert "secret" not in text
+            assert "internal detail" not in text
+            assert "Error" not in text
