@@ -339,3 +339,37 @@ def test_malformed_feedback_is_refused(client: httpx.Client, body: dict[str, Any
     response = client.post(f"{PATIENT_VIEW}/feedback", json=body)
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+
+
+RULE_LANGUAGE = ("below(", ">=", "<=", " == ", "is known", "is unknown", " and not ", "unless ")
+
+
+def test_kidney_disease_with_low_magnesium_cautions_against_magnesium_in_words(
+    client: httpx.Client, hook_body: Any, card_schema: dict[str, Any], record: dict[str, Any]
+) -> None:
+    ckd = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "709044004"}]},
+    }
+    record["conditions"]["entry"] = [{"resource": ckd}]
+    record["medicationStatements"]["entry"] = []
+    magnesium = record["observations"]["entry"][0]["resource"]
+    magnesium["code"]["coding"][0]["code"] = "19123-9"
+    magnesium["valueQuantity"] = {"value": 1.4, "unit": "mg/dL", "code": "mg/dL"}
+    magnesium["effectiveDateTime"] = "2026-10-01"
+    cards = cards_of(client.post(PATIENT_VIEW, json=hook_body(prefetch=record)), card_schema)
+    avoid = [c for c in cards if c["summary"].startswith("Avoid: Magnesium")]
+    assert len(avoid) == 2
+    assert all(c["indicator"] == "warning" and c["overrideReasons"] for c in avoid)
+    lab = by_summary(cards, "Low magnesium, confirmed by a blood test")
+    assert "serum magnesium 1.4 mg/dL (measured 2026-10-01)" in lab["detail"]
+    for card in cards:
+        for words in RULE_LANGUAGE:
+            assert words not in card["detail"], (card["summary"], words)
