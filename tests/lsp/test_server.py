@@ -1,0 +1,342 @@
+"""``cramprules lsp`` driven by a real LSP client (pytest-lsp) over stdio.
+
+Each test starts the server as an editor would (``python -m cramprules lsp``)
+and talks to it through the protocol: no function of the server is called
+directly, so these are what an editor sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from cramprules._resources import data_dir
+from cramprules.lsp.server import TOKEN_TYPES
+
+pytestmark = pytest.mark.asyncio
+
+MAIN = """\
+ruleset clinic "Clinic"
+include "extra.cramp"
+
+fact pain: number 0..10 "How bad is the pain (0-10)?"
+source nice "NICE guideline on cramps"
+
+rule hurts:
+    if pain >= 7 and night_cramp
+    then recommend stretching
+    because "Stretching before bed eases night cramps." cite nice
+"""
+
+EXTRA = """\
+fact night_cramp: bool "Do the cramps come at night?"
+option stretching "Stretch the calves before bed"
+"""
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "cramprules", "lsp"],
+        server_env={**os.environ, "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    ),
+)
+async def client(lsp_client: LanguageClient, tmp_path: Path):
+    (tmp_path / "extra.cramp").write_text(EXTRA, encoding="utf-8")
+    (tmp_path / "main.cramp").write_text(MAIN, encoding="utf-8")
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=tmp_path.as_uri(),
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def diagnostics_for(client: LanguageClient, uri: str, timeout: float = 30) -> list[types.Diagnostic]:
+    """The next diagnostics published for ``uri``."""
+    client.diagnostics.pop(uri, None)
+
+    async def published() -> None:
+        while uri not in client.diagnostics:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    await asyncio.wait_for(published(), timeout)
+    return list(client.diagnostics[uri])
+
+
+def open_file(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri,
+                language_id="cramp",
+                version=version,
+                text=path.read_text(encoding="utf-8") if text is None else text,
+            )
+        )
+    )
+    return uri
+
+
+def change(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+async def test_a_clean_file_gets_an_empty_list_of_diagnostics_on_open(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    assert await diagnostics_for(client, uri) == []
+
+
+async def test_typing_a_typo_gives_checks_error_with_its_code_and_hint(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    change(client, uri, MAIN.replace("if pain >= 7", "if pian >= 7"), version=2)
+    found = await diagnostics_for(client, uri)
+    assert [d.code for d in found] == ["typo-name"]
+    [typo] = found
+    assert typo.severity == types.DiagnosticSeverity.Error
+    assert typo.source == "cramprules"
+    assert "'pian' is not declared" in typo.message
+    assert "hint: did you mean 'pain'?" in typo.message
+    assert (typo.range.start.line, typo.range.start.character) == (7, 7)
+    assert typo.range.end.character == 11
+
+
+async def test_a_syntax_error_is_reported_where_it_is(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp", MAIN.replace("then recommend", "then recomend"))
+    [found] = await diagnostics_for(client, uri)
+    assert found.code == "syntax"
+    assert found.range.start.line == 8
+
+
+async def test_an_error_in_an_included_file_is_published_to_that_file(client: LanguageClient, tmp_path):
+    (tmp_path / "extra.cramp").write_text(EXTRA + "option stretching2\nrule x: if night_cramps then\n")
+    uri = open_file(client, tmp_path / "main.cramp")
+    extra_uri = (tmp_path / "extra.cramp").as_uri()
+    found = await diagnostics_for(client, extra_uri)
+    assert found, "the included file's syntax error is shown in the included file"
+    assert all(d.source == "cramprules" for d in found)
+    assert list(client.diagnostics.get(uri, [])) == []
+
+
+async def test_check_findings_come_too_not_only_errors(client: LanguageClient, tmp_path):
+    text = MAIN + '\nfact unused_fact: bool "Never asked"\n'
+    uri = open_file(client, tmp_path / "main.cramp", text)
+    found = await diagnostics_for(client, uri)
+    assert [(d.code, d.severity) for d in found] == [("unused-fact", types.DiagnosticSeverity.Warning)]
+
+
+async def test_hover_shows_a_facts_type_range_and_question(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(7, 8))
+    )
+    assert hover is not None
+    assert isinstance(hover.contents, types.MarkupContent)
+    assert "**fact** `pain`" in hover.contents.value
+    assert "0..10" in hover.contents.value or "0 to 10" in hover.contents.value
+    assert "How bad is the pain (0-10)?" in hover.contents.value
+
+
+async def test_hover_on_a_rule_shows_because_and_sources(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(6, 6))
+    )
+    assert hover is not None
+    value = hover.contents.value  # type: ignore[union-attr]
+    assert "Stretching before bed eases night cramps." in value
+    assert "`nice`: NICE guideline on cramps" in value
+
+
+async def test_definition_goes_across_an_include(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    where = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(7, 24)
+        )
+    )
+    assert isinstance(where, types.Location)
+    assert where.uri == (tmp_path / "extra.cramp").resolve().as_uri()
+    assert (where.range.start.line, where.range.start.character) == (0, 5)
+
+
+async def test_definition_goes_into_the_bundled_ruleset(client: LanguageClient, tmp_path):
+    path = tmp_path / "mine.cramp"
+    text = 'ruleset mine "Mine"\nextends leg_cramps\n\nrule more:\n    if pain >= 9\n    then refer doctor\n    because "Very bad pain." cite article\n'
+    path.write_text(text)
+    uri = open_file(client, path)
+    await diagnostics_for(client, uri)
+    where = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(4, 8)
+        )
+    )
+    assert isinstance(where, types.Location)
+    bundled = (data_dir("rulesets") / "leg_cramps.cramp").resolve().as_uri()
+    assert where.uri == bundled
+    line = (data_dir("rulesets") / "leg_cramps.cramp").read_text().splitlines()[where.range.start.line]
+    assert line.startswith("fact pain:")
+
+
+async def test_references_are_found_in_every_file(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(8, 22),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert found is not None
+    places = sorted((Path(loc.uri.removeprefix("file://")).name, loc.range.start.line) for loc in found)
+    assert places == [("extra.cramp", 1), ("main.cramp", 8)]
+
+
+async def test_completion_after_recommend_offers_options(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    text = MAIN + "\nrule more:\n    if night_cramp\n    then prefer \n"
+    change(client, uri, text, version=2)
+    await diagnostics_for(client, uri)
+    line = text.splitlines().index("    then prefer ")
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, 16)
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    assert [item.label for item in result.items] == ["stretching"]
+    assert result.items[0].kind == types.CompletionItemKind.EnumMember
+
+
+async def test_completion_in_a_condition_offers_facts_and_keywords(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(7, 21)
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    labels = {item.label for item in result.items}
+    assert {"pain", "night_cramp", "not"} <= labels
+    assert "stretching" not in labels
+
+
+async def test_formatting_is_fmt(client: LanguageClient, tmp_path):
+    messy = 'ruleset clinic "Clinic"\nfact   pain : number 0..10\nrule r: if pain>=7 then recommend rest\n'
+    uri = open_file(client, tmp_path / "messy.cramp", messy)
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            options=types.FormattingOptions(tab_size=4, insert_spaces=True),
+        )
+    )
+    from cramprules.authoring.fmt import format_text
+
+    assert edits is not None
+    [edit] = edits
+    assert edit.new_text == format_text(messy)
+    assert edit.range.start == types.Position(0, 0)
+
+
+async def test_code_action_takes_the_typo_guards_suggestion(client: LanguageClient, tmp_path):
+    text = MAIN.replace("if pain >= 7", "if pian >= 7")
+    uri = open_file(client, tmp_path / "main.cramp", text)
+    [typo] = await diagnostics_for(client, uri)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=typo.range,
+            context=types.CodeActionContext(diagnostics=[typo]),
+        )
+    )
+    assert actions is not None
+    [action] = actions
+    assert isinstance(action, types.CodeAction)
+    assert action.title == "Change 'pian' to 'pain'"
+    assert action.edit is not None and action.edit.changes is not None
+    [edit] = action.edit.changes[uri]
+    assert edit.new_text == "pain"
+    assert (edit.range.start.line, edit.range.start.character, edit.range.end.character) == (7, 7, 11)
+
+
+async def test_code_action_declares_an_inferred_name(client: LanguageClient, tmp_path):
+    text = MAIN + "\nrule thirsty:\n    if sweating\n    then recommend water\n"
+    uri = open_file(client, tmp_path / "main.cramp", text)
+    await diagnostics_for(client, uri)
+    line = text.splitlines().index("    if sweating")
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(line, 7), types.Position(line, 15)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions is not None
+    titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
+    assert titles == ["Declare fact 'sweating'"]
+    [action] = actions
+    [edit] = action.edit.changes[uri]  # type: ignore[union-attr]
+    assert edit.new_text == 'fact sweating: bool "Sweating?"\n'
+    # after the last fact declared in this file
+    assert edit.range.start.line == 4
+
+
+async def test_document_symbols_outline_the_file(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert symbols is not None
+    assert [(s.name, s.detail) for s in symbols] == [  # type: ignore[union-attr]
+        ("clinic", "ruleset"),
+        ("extra.cramp", "include"),
+        ("pain", "fact"),
+        ("nice", "source"),
+        ("hurts", "rule"),
+    ]
+    rule = symbols[-1]
+    assert (rule.range.start.line, rule.range.end.line) == (6, 9)  # type: ignore[union-attr]
+
+
+async def test_semantic_tokens_colour_names_by_what_they_are(client: LanguageClient, tmp_path):
+    uri = open_file(client, tmp_path / "main.cramp")
+    await diagnostics_for(client, uri)
+    result = await client.text_document_semantic_tokens_full_async(
+        types.SemanticTokensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert result is not None
+    data = result.data
+    decoded, line, column = [], 0, 0
+    for i in range(0, len(data), 5):
+        line += data[i]
+        column = data[i + 1] if data[i] else column + data[i + 1]
+        decoded.append((line, column, data[i + 2], TOKEN_TYPES[data[i + 3]]))
+    lines = MAIN.splitlines()
+    kinds = {lines[ln][c : c + n]: kind for ln, c, n, kind in decoded}
+    assert kinds["rule"] == "keyword"
+    assert kinds["pain"] == "property"  # a fact
+    assert kinds["stretching"] == "enumMember"  # an option
+    assert kinds["nice"] == "namespace"  # a source
+    assert kinds["hurts"] == "class"  # a rule
+    assert kinds['"Clinic"'] == "string"
