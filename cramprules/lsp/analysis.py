@@ -103,6 +103,8 @@ class Analysis:
     inferred: tuple[Diagnostic, ...] = ()
     """The checker's notes on names inferred from use: ``check`` shows them only with --strict."""
     program: Program | None = attrs.field(default=None, eq=False, repr=False)
+    ruleset: Ruleset | None = attrs.field(default=None, eq=False, repr=False)
+    """The compiled ruleset, when the text loads."""
 
     def text_of(self, origin: str) -> str | None:
         return next((text for o, text in self.texts if o == origin), None)
@@ -186,7 +188,9 @@ def analyse(
         base = lambda: engine.ruleset(name)
     result = check_ruleset(load, origin, options or CheckOptions(), base=base)
     if not loaded:
-        return Analysis(origin, result.findings, False, texts=((origin, text),))
+        return Analysis(
+            origin, result.findings, False, symbols=_declared(text, origin), texts=((origin, text),)
+        )
     program = loaded[0].program
     return Analysis(
         origin,
@@ -197,6 +201,7 @@ def analyse(
         enums={n: f.values for n, f in program.facts.items() if f.kind == "enum"},
         inferred=tuple(d for d in program.diagnostics if d.code.startswith("inferred-")),
         program=program,
+        ruleset=loaded[0],
     )
 
 
@@ -257,6 +262,38 @@ def _symbols(program: Program) -> dict[str, Symbol]:
         if rule.status != "production":
             lines.append(f"status: {rule.status}")
         out[rule.name] = Symbol(rule.name, "rule", rule.span, "\n\n".join(lines))
+    return out
+
+
+def _declared(text: str, origin: str) -> dict[str, Symbol]:
+    """The names one file declares, for a text that does not check (but parses): what its
+    own statements say, no more (no includes, no base, no inferred names)."""
+    try:
+        document = parse(text, origin)
+    except RulesetError:
+        return {}
+    out: dict[str, Symbol] = {}
+    for statement in document.statements:
+        if isinstance(statement, nodes.FactDecl):
+            detail = f"**fact** `{statement.name}`" + (
+                f": *{statement.question}*" if statement.question else ""
+            )
+            out[statement.name] = Symbol(statement.name, "fact", statement.span, detail)
+        elif isinstance(statement, nodes.OptionDecl):
+            detail = f"**option** `{statement.name}`" + (f": {statement.label}" if statement.label else "")
+            out[statement.name] = Symbol(statement.name, "option", statement.span, detail)
+        elif isinstance(statement, nodes.CauseDecl):
+            detail = f"**cause** `{statement.name}`" + (f": {statement.label}" if statement.label else "")
+            out[statement.name] = Symbol(statement.name, "cause", statement.span, detail)
+        elif isinstance(statement, nodes.SourceDecl):
+            out[statement.name] = Symbol(
+                statement.name, "source", statement.span, f"**source** `{statement.name}`: {statement.label}"
+            )
+        elif isinstance(statement, nodes.Rule) and statement.name:
+            detail = f"**rule** `{statement.name}`" + (
+                f"\n\nbecause: *{statement.because}*" if statement.because else ""
+            )
+            out[statement.name] = Symbol(statement.name, "rule", statement.span, detail)
     return out
 
 

@@ -8,19 +8,33 @@ directly, so these are what an editor sees.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pygls.lsp.client import LanguageClient as PyglsClient
 
 from cramprules._resources import data_dir
 from cramprules.lsp.server import TOKEN_TYPES
 
-pytestmark = pytest.mark.asyncio
+
+class LanguageClient(PyglsClient):
+    """pygls' client, keeping the diagnostics the server publishes, by file."""
+
+    def __init__(self) -> None:
+        super().__init__("cramprules-tests", "1")
+        self.diagnostics: dict[str, list[types.Diagnostic]] = {}
+        self.published = asyncio.Condition()
+
+        @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        async def published(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+            async with self.published:
+                self.diagnostics[params.uri] = list(params.diagnostics)
+                self.published.notify_all()
+
 
 MAIN = """\
 ruleset clinic "Clinic"
@@ -41,35 +55,54 @@ option stretching "Stretch the calves before bed"
 """
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "cramprules", "lsp"],
-        server_env={**os.environ, "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD": "1"},
-    ),
-)
-async def client(lsp_client: LanguageClient, tmp_path: Path):
+@contextlib.asynccontextmanager
+async def started(tmp_path: Path) -> AsyncIterator[LanguageClient]:
+    """``python -m cramprules lsp`` started as an editor starts it, initialised, then shut down."""
     (tmp_path / "extra.cramp").write_text(EXTRA, encoding="utf-8")
     (tmp_path / "main.cramp").write_text(MAIN, encoding="utf-8")
-    await lsp_client.initialize_session(
+    lsp = LanguageClient()
+    env = {**os.environ, "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    await lsp.start_io(sys.executable, "-m", "cramprules", "lsp", env=env)
+    await lsp.initialize_async(
         types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
+            process_id=os.getpid(),
+            capabilities=types.ClientCapabilities(),
             root_uri=tmp_path.as_uri(),
         )
     )
-    yield
-    await lsp_client.shutdown_session()
+    lsp.initialized(types.InitializedParams())
+    try:
+        yield lsp
+    finally:
+        await asyncio.wait_for(lsp.shutdown_async(None), 30)
+        lsp.exit(None)
+        await lsp.stop()
+
+
+Scenario = Callable[[LanguageClient, Path], Awaitable[None]]
+
+
+def with_server(scenario: Scenario) -> Callable[[Path], None]:
+    """A test that runs ``scenario`` against a freshly started server (no async test plugin needed)."""
+
+    def test(tmp_path: Path) -> None:
+        async def run() -> None:
+            async with started(tmp_path) as client:
+                await scenario(client, tmp_path)
+
+        asyncio.run(run())
+
+    test.__name__ = scenario.__name__
+    test.__doc__ = scenario.__doc__
+    return test
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, timeout: float = 30) -> list[types.Diagnostic]:
     """The next diagnostics published for ``uri``."""
-    client.diagnostics.pop(uri, None)
-
-    async def published() -> None:
-        while uri not in client.diagnostics:
-            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-
-    await asyncio.wait_for(published(), timeout)
-    return list(client.diagnostics[uri])
+    async with client.published:
+        client.diagnostics.pop(uri, None)
+        await asyncio.wait_for(client.published.wait_for(lambda: uri in client.diagnostics), timeout)
+        return client.diagnostics[uri]
 
 
 def open_file(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:
@@ -96,12 +129,16 @@ def change(client: LanguageClient, uri: str, text: str, version: int) -> None:
     )
 
 
-async def test_a_clean_file_gets_an_empty_list_of_diagnostics_on_open(client: LanguageClient, tmp_path):
+@with_server
+async def test_a_clean_file_gets_an_empty_list_of_diagnostics_on_open(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     assert await diagnostics_for(client, uri) == []
 
 
-async def test_typing_a_typo_gives_checks_error_with_its_code_and_hint(client: LanguageClient, tmp_path):
+@with_server
+async def test_typing_a_typo_gives_checks_error_with_its_code_and_hint(
+    client: LanguageClient, tmp_path: Path
+):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     change(client, uri, MAIN.replace("if pain >= 7", "if pian >= 7"), version=2)
@@ -116,31 +153,35 @@ async def test_typing_a_typo_gives_checks_error_with_its_code_and_hint(client: L
     assert typo.range.end.character == 11
 
 
-async def test_a_syntax_error_is_reported_where_it_is(client: LanguageClient, tmp_path):
+@with_server
+async def test_a_syntax_error_is_reported_where_it_is(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp", MAIN.replace("then recommend", "then recomend"))
     [found] = await diagnostics_for(client, uri)
     assert found.code == "syntax"
     assert found.range.start.line == 8
 
 
-async def test_an_error_in_an_included_file_is_published_to_that_file(client: LanguageClient, tmp_path):
+@with_server
+async def test_an_error_in_an_included_file_is_published_to_that_file(client: LanguageClient, tmp_path: Path):
     (tmp_path / "extra.cramp").write_text(EXTRA + "option stretching2\nrule x: if night_cramps then\n")
     uri = open_file(client, tmp_path / "main.cramp")
     extra_uri = (tmp_path / "extra.cramp").as_uri()
     found = await diagnostics_for(client, extra_uri)
     assert found, "the included file's syntax error is shown in the included file"
     assert all(d.source == "cramprules" for d in found)
-    assert list(client.diagnostics.get(uri, [])) == []
+    assert client.diagnostics.get(uri, []) == []
 
 
-async def test_check_findings_come_too_not_only_errors(client: LanguageClient, tmp_path):
+@with_server
+async def test_check_findings_come_too_not_only_errors(client: LanguageClient, tmp_path: Path):
     text = MAIN + '\nfact unused_fact: bool "Never asked"\n'
     uri = open_file(client, tmp_path / "main.cramp", text)
     found = await diagnostics_for(client, uri)
     assert [(d.code, d.severity) for d in found] == [("unused-fact", types.DiagnosticSeverity.Warning)]
 
 
-async def test_hover_shows_a_facts_type_range_and_question(client: LanguageClient, tmp_path):
+@with_server
+async def test_hover_shows_a_facts_type_range_and_question(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     hover = await client.text_document_hover_async(
@@ -153,7 +194,8 @@ async def test_hover_shows_a_facts_type_range_and_question(client: LanguageClien
     assert "How bad is the pain (0-10)?" in hover.contents.value
 
 
-async def test_hover_on_a_rule_shows_because_and_sources(client: LanguageClient, tmp_path):
+@with_server
+async def test_hover_on_a_rule_shows_because_and_sources(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     hover = await client.text_document_hover_async(
@@ -165,7 +207,8 @@ async def test_hover_on_a_rule_shows_because_and_sources(client: LanguageClient,
     assert "`nice`: NICE guideline on cramps" in value
 
 
-async def test_definition_goes_across_an_include(client: LanguageClient, tmp_path):
+@with_server
+async def test_definition_goes_across_an_include(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     where = await client.text_document_definition_async(
@@ -178,7 +221,8 @@ async def test_definition_goes_across_an_include(client: LanguageClient, tmp_pat
     assert (where.range.start.line, where.range.start.character) == (0, 5)
 
 
-async def test_definition_goes_into_the_bundled_ruleset(client: LanguageClient, tmp_path):
+@with_server
+async def test_definition_goes_into_the_bundled_ruleset(client: LanguageClient, tmp_path: Path):
     path = tmp_path / "mine.cramp"
     text = 'ruleset mine "Mine"\nextends leg_cramps\n\nrule more:\n    if pain >= 9\n    then refer doctor\n    because "Very bad pain." cite article\n'
     path.write_text(text)
@@ -196,7 +240,8 @@ async def test_definition_goes_into_the_bundled_ruleset(client: LanguageClient, 
     assert line.startswith("fact pain:")
 
 
-async def test_references_are_found_in_every_file(client: LanguageClient, tmp_path):
+@with_server
+async def test_references_are_found_in_every_file(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     found = await client.text_document_references_async(
@@ -211,7 +256,8 @@ async def test_references_are_found_in_every_file(client: LanguageClient, tmp_pa
     assert places == [("extra.cramp", 1), ("main.cramp", 8)]
 
 
-async def test_completion_after_recommend_offers_options(client: LanguageClient, tmp_path):
+@with_server
+async def test_completion_after_recommend_offers_options(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     text = MAIN + "\nrule more:\n    if night_cramp\n    then prefer \n"
@@ -228,7 +274,8 @@ async def test_completion_after_recommend_offers_options(client: LanguageClient,
     assert result.items[0].kind == types.CompletionItemKind.EnumMember
 
 
-async def test_completion_in_a_condition_offers_facts_and_keywords(client: LanguageClient, tmp_path):
+@with_server
+async def test_completion_in_a_condition_offers_facts_and_keywords(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     result = await client.text_document_completion_async(
@@ -242,7 +289,8 @@ async def test_completion_in_a_condition_offers_facts_and_keywords(client: Langu
     assert "stretching" not in labels
 
 
-async def test_formatting_is_fmt(client: LanguageClient, tmp_path):
+@with_server
+async def test_formatting_is_fmt(client: LanguageClient, tmp_path: Path):
     messy = 'ruleset clinic "Clinic"\nfact   pain : number 0..10\nrule r: if pain>=7 then recommend rest\n'
     uri = open_file(client, tmp_path / "messy.cramp", messy)
     edits = await client.text_document_formatting_async(
@@ -259,7 +307,8 @@ async def test_formatting_is_fmt(client: LanguageClient, tmp_path):
     assert edit.range.start == types.Position(0, 0)
 
 
-async def test_code_action_takes_the_typo_guards_suggestion(client: LanguageClient, tmp_path):
+@with_server
+async def test_code_action_takes_the_typo_guards_suggestion(client: LanguageClient, tmp_path: Path):
     text = MAIN.replace("if pain >= 7", "if pian >= 7")
     uri = open_file(client, tmp_path / "main.cramp", text)
     [typo] = await diagnostics_for(client, uri)
@@ -274,13 +323,15 @@ async def test_code_action_takes_the_typo_guards_suggestion(client: LanguageClie
     [action] = actions
     assert isinstance(action, types.CodeAction)
     assert action.title == "Change 'pian' to 'pain'"
-    assert action.edit is not None and action.edit.changes is not None
+    assert action.edit is not None
+    assert action.edit.changes is not None
     [edit] = action.edit.changes[uri]
     assert edit.new_text == "pain"
     assert (edit.range.start.line, edit.range.start.character, edit.range.end.character) == (7, 7, 11)
 
 
-async def test_code_action_declares_an_inferred_name(client: LanguageClient, tmp_path):
+@with_server
+async def test_code_action_declares_an_inferred_name(client: LanguageClient, tmp_path: Path):
     text = MAIN + "\nrule thirsty:\n    if sweating\n    then recommend water\n"
     uri = open_file(client, tmp_path / "main.cramp", text)
     await diagnostics_for(client, uri)
@@ -302,7 +353,8 @@ async def test_code_action_declares_an_inferred_name(client: LanguageClient, tmp
     assert edit.range.start.line == 4
 
 
-async def test_document_symbols_outline_the_file(client: LanguageClient, tmp_path):
+@with_server
+async def test_document_symbols_outline_the_file(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     symbols = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
@@ -319,7 +371,8 @@ async def test_document_symbols_outline_the_file(client: LanguageClient, tmp_pat
     assert (rule.range.start.line, rule.range.end.line) == (6, 9)  # type: ignore[union-attr]
 
 
-async def test_semantic_tokens_colour_names_by_what_they_are(client: LanguageClient, tmp_path):
+@with_server
+async def test_semantic_tokens_colour_names_by_what_they_are(client: LanguageClient, tmp_path: Path):
     uri = open_file(client, tmp_path / "main.cramp")
     await diagnostics_for(client, uri)
     result = await client.text_document_semantic_tokens_full_async(
