@@ -435,7 +435,7 @@ def completions(text: str, line: int, column: int, analysis: Analysis | None) ->
     previous = re.findall(r"[A-Za-z_][A-Za-z0-9_]*|[\[\],(]", before)
     last = previous[-1] if previous else None
     if not before.strip():
-        if row[:1].isspace() or not row:
+        if row[:1].isspace():
             # inside a rule's clauses, or a new statement
             return keywords(
                 (*_STATEMENTS, "if", "then", *_RULE_CLAUSES, "invariant", "example", "given", "expect")

@@ -124,11 +124,14 @@ class CrampServer(LanguageServer):
     async def check_and_publish(self, uri: str, delay: float = 0.0) -> None:
         if delay:
             await asyncio.sleep(delay)
+        version = self.workspace.get_text_document(uri).version
         try:
             analysis = await asyncio.get_running_loop().run_in_executor(None, self.check_now, uri)
         except Exception:  # the checker failing must not take the editor's server down
             log.exception("checking %s failed", uri)
             return
+        if self.workspace.get_text_document(uri).version != version:
+            return  # the text changed while it was checked: a newer check is on its way
         self.publish(uri, analysis)
 
     def schedule(self, uri: str, delay: float) -> None:
