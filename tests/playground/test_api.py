@@ -69,7 +69,8 @@ def test_the_page_is_served_self_contained(client):
     page = response.text
     assert "<textarea" in page
     # nothing is loaded from anywhere else: no external script, style or font
-    assert 'src="http' not in page and 'href="http' not in page
+    assert 'src="http' not in page
+    assert 'href="http' not in page
     assert "connect-src 'self'" in response.headers["content-security-policy"]
 
 

@@ -23,7 +23,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+REQUIRED = bool(os.environ.get("CRAMPRULES_REQUIRE_BROWSER"))
+if REQUIRED:
+    import playwright.sync_api as playwright_api
+else:
+    playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("CRAMPRULES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("CRAMPRULES_SCREENSHOTS") or Path(__file__).parent / "screenshots")
@@ -39,7 +43,7 @@ ARGS = [
 ]
 
 if not Path(CHROMIUM).exists():
-    if os.environ.get("CRAMPRULES_REQUIRE_BROWSER"):
+    if REQUIRED:
         raise RuntimeError(f"CRAMPRULES_REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
     pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium", allow_module_level=True)
 
