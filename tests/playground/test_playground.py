@@ -202,6 +202,7 @@ def test_type_a_rule_set_facts_and_see_the_report_change_then_share_it(watched, 
     page.locator("#changes", has_text="pain: 9").wait_for()
     page.locator("#trace td", has_text="thirsty").wait_for()
     page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)  # for the picture only
     page.screenshot(path=str(SCREENSHOTS / "playground-desktop.png"))
 
     # a typo: the live diagnostic with check's code and hint, underlined in the editor
@@ -240,6 +241,7 @@ def test_type_a_rule_set_facts_and_see_the_report_change_then_share_it(watched, 
         assert width <= 390
         other.screenshot(path=str(SCREENSHOTS / "playground-phone.png"))
         other.locator("#report").scroll_into_view_if_needed()
+        other.wait_for_timeout(500)  # for the picture only: the frame paints a moment after it scrolls in
         other.screenshot(path=str(SCREENSHOTS / "playground-phone-report.png"))
         assert second.errors == []
         assert second.outside == []
