@@ -24,6 +24,7 @@ from cramprules import nodes
 from cramprules._version import __version__
 from cramprules.authoring.findings import CheckOptions
 from cramprules.authoring.fmt import format_text
+from cramprules.authoring.targets import includer_of
 from cramprules.exceptions import Diagnostic, RulesetError
 from cramprules.lsp.analysis import (
     KEYWORDS,
@@ -38,6 +39,7 @@ from cramprules.lsp.analysis import (
     tokens,
     word_at,
 )
+from cramprules.parser import parse
 
 if TYPE_CHECKING:
     from cramprules.engine import Engine
@@ -103,6 +105,8 @@ class CrampServer(LanguageServer):
         self.published: dict[str, set[str]] = {}
         """For each open file, the files it last published findings to (to clear them)."""
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.own_only: set[str] = set()
+        """Open files checked as part of the file that includes them: they show only their own findings."""
 
     # ------------------------------------------------------------ checking
 
@@ -110,15 +114,53 @@ class CrampServer(LanguageServer):
         return to_fs_path(uri) or uri
 
     def check_now(self, uri: str) -> Analysis:
-        """Check the open text of ``uri`` (blocking: run it in a thread)."""
+        """Check the open text of ``uri`` (blocking: run it in a thread).
+
+        A file that another file includes is checked as part of that file, as
+        ``check`` checks it; its own findings are kept (the includer's own
+        are its business).  Until it is saved, the includer reads it from
+        disk, so an unsaved text that does not parse shows its syntax errors.
+        """
         document = self.workspace.get_text_document(uri)
         origin = self.origin_of(uri)
         path = Path(origin)
-        directory = path.parent if path.is_absolute() else None
-        analysis = analyse(self.engine, document.source, origin, directory=directory, options=self.options)
+        includer = includer_of(path) if path.is_absolute() and path.is_file() else None
+        if includer is not None:
+            analysis = self._as_included(document.source, path, includer)
+            self.own_only.add(uri)
+        else:
+            directory = path.parent if path.is_absolute() else None
+            analysis = analyse(
+                self.engine, document.source, origin, directory=directory, options=self.options
+            )
+            self.own_only.discard(uri)
         self.analyses[uri] = analysis
         if analysis.loaded:
             self.loaded[uri] = analysis
+        return analysis
+
+    def _as_included(self, text: str, path: Path, includer: Path) -> Analysis:
+        opened = next(
+            (
+                d.source
+                for u, d in self.workspace.text_documents.items()
+                if _same(self.origin_of(u), includer)
+            ),
+            None,
+        )
+        includer_text = opened if opened is not None else includer.read_text(encoding="utf-8")
+        analysis = analyse(
+            self.engine, includer_text, str(includer), directory=includer.parent, options=self.options
+        )
+        try:
+            saved = path.read_text(encoding="utf-8")
+        except OSError:
+            saved = None
+        if text != saved:
+            try:
+                parse(text, str(path))
+            except RulesetError as exc:
+                return attrs.evolve(analysis, findings=exc.diagnostics)
         return analysis
 
     async def check_and_publish(self, uri: str, delay: float = 0.0) -> None:
@@ -143,14 +185,13 @@ class CrampServer(LanguageServer):
 
     def publish(self, uri: str, analysis: Analysis) -> None:
         main = self.origin_of(uri)
-        shown = list(analysis.findings)
-        if self.options.strict:
-            shown += [attrs.evolve(d, severity="warning") for d in analysis.inferred]
-        grouped = diagnostics_by_origin(shown, main)
+        grouped = diagnostics_by_origin(
+            analysis.findings, main
+        )  # with strict, check's own include inferred names
         targets: dict[str, list[types.Diagnostic]] = {uri: []}
         for origin, found in grouped.items():
-            target = uri if origin == main else _uri_of(origin)
-            if target is None:
+            target = uri if _same(origin, Path(main)) else _uri_of(origin)
+            if target is None or (target != uri and uri in self.own_only):
                 continue
             targets.setdefault(target, []).extend(to_lsp(d) for d in found)
         for stale in self.published.get(uri, set()) - set(targets):
@@ -177,6 +218,11 @@ class CrampServer(LanguageServer):
                 if found is not None and str(found.resolve()) == str(Path(origin).resolve()):
                     return other, read
         return None
+
+
+def _same(origin: str, path: Path) -> bool:
+    found = path_of(origin)
+    return found is not None and found.resolve() == path.resolve()
 
 
 def _uri_of(origin: str) -> str | None:

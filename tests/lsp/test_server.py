@@ -56,7 +56,7 @@ option stretching "Stretch the calves before bed"
 
 
 @contextlib.asynccontextmanager
-async def started(tmp_path: Path) -> AsyncIterator[LanguageClient]:
+async def started(tmp_path: Path, options: object = None) -> AsyncIterator[LanguageClient]:
     """``python -m cramprules lsp`` started as an editor starts it, initialised, then shut down."""
     (tmp_path / "extra.cramp").write_text(EXTRA, encoding="utf-8")
     (tmp_path / "main.cramp").write_text(MAIN, encoding="utf-8")
@@ -68,6 +68,7 @@ async def started(tmp_path: Path) -> AsyncIterator[LanguageClient]:
             process_id=os.getpid(),
             capabilities=types.ClientCapabilities(),
             root_uri=tmp_path.as_uri(),
+            initialization_options=options,
         )
     )
     lsp.initialized(types.InitializedParams())
@@ -393,3 +394,34 @@ async def test_semantic_tokens_colour_names_by_what_they_are(client: LanguageCli
     assert kinds["nice"] == "namespace"  # a source
     assert kinds["hurts"] == "class"  # a rule
     assert kinds['"Clinic"'] == "string"
+
+
+@with_server
+async def test_an_included_file_is_checked_as_part_of_its_includer(client: LanguageClient, tmp_path: Path):
+    # alone, extra.cramp's fact and option would be unused; with main.cramp they are used
+    uri = open_file(client, tmp_path / "extra.cramp")
+    assert await diagnostics_for(client, uri) == []
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(1, 9))
+    )
+    assert hover is not None
+    assert "Stretch the calves before bed" in hover.contents.value  # type: ignore[union-attr]
+    change(client, uri, EXTRA.replace("option stretching", "option"), version=2)
+    [found] = await diagnostics_for(client, uri)
+    assert (found.code, found.range.start.line) == ("syntax", 1)
+
+
+def test_strict_shows_inferred_names_as_warnings(tmp_path: Path) -> None:
+    async def run() -> None:
+        async with started(tmp_path, {"strict": True}) as client:
+            text = (
+                MAIN
+                + '\nrule thirsty:\n    if sweating\n    then recommend stretching\n    because "x" cite nice\n'
+            )
+            uri = open_file(client, tmp_path / "main.cramp", text)
+            found = await diagnostics_for(client, uri)
+            assert [(d.code, d.severity) for d in found] == [
+                ("inferred-fact", types.DiagnosticSeverity.Warning)
+            ]
+
+    asyncio.run(run())
