@@ -132,6 +132,7 @@ class Analysis:
 
 
 def word_at(text: str, line: int, column: int) -> tuple[str, int] | None:
+    """The name at a 1-based position of ``text`` (the cursor may be just after it), and where it starts."""
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
         return None

@@ -40,6 +40,7 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often give /dev/shm only 64 MB
 ]
 
 if not Path(CHROMIUM).exists():
