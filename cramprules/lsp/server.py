@@ -185,9 +185,8 @@ class CrampServer(LanguageServer):
 
     def publish(self, uri: str, analysis: Analysis) -> None:
         main = self.origin_of(uri)
-        grouped = diagnostics_by_origin(
-            analysis.findings, main
-        )  # with strict, check's own include inferred names
+        # With strict on, check's own findings include the inferred names, as --strict does.
+        grouped = diagnostics_by_origin(analysis.findings, main)
         targets: dict[str, list[types.Diagnostic]] = {uri: []}
         for origin, found in grouped.items():
             target = uri if _same(origin, Path(main)) else _uri_of(origin)
@@ -280,7 +279,11 @@ def build_server(engine: Engine) -> CrampServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CrampServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, 0.0)
+        saved = params.text_document.uri
+        ls.schedule(saved, 0.0)
+        for uri in list(ls.workspace.text_documents):  # an open file may include the one saved
+            if uri != saved:
+                ls.schedule(uri, DEBOUNCE_SECONDS)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CrampServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -191,7 +191,7 @@ async def test_hover_shows_a_facts_type_range_and_question(client: LanguageClien
     assert hover is not None
     assert isinstance(hover.contents, types.MarkupContent)
     assert "**fact** `pain`" in hover.contents.value
-    assert "0..10" in hover.contents.value or "0 to 10" in hover.contents.value
+    assert "**fact** `pain`: a number from 0 to 10" in hover.contents.value
     assert "How bad is the pain (0-10)?" in hover.contents.value
 
 
@@ -425,3 +425,22 @@ def test_strict_shows_inferred_names_as_warnings(tmp_path: Path) -> None:
             ]
 
     asyncio.run(run())
+
+
+@with_server
+async def test_saving_an_included_file_checks_the_open_file_that_includes_it(
+    client: LanguageClient, tmp_path: Path
+):
+    main = open_file(client, tmp_path / "main.cramp")
+    assert await diagnostics_for(client, main) == []
+    extra = open_file(client, tmp_path / "extra.cramp")
+    assert await diagnostics_for(client, extra) == []
+    renamed = EXTRA.replace("option stretching", "option stretchin")
+    change(client, extra, renamed, version=2)
+    (tmp_path / "extra.cramp").write_text(renamed, encoding="utf-8")
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=extra))
+    )
+    found = await diagnostics_for(client, main)
+    assert [d.code for d in found] == ["typo-name"]
+    assert "did you mean 'stretchin'?" in found[0].message
