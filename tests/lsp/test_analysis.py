@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis
 import pytest
 from click.testing import CliRunner
+from hypothesis import strategies as st
 
 from cramprules.authoring.lint import check_target
 from cramprules.cli import cli
@@ -173,3 +175,23 @@ def test_the_bundled_ruleset_is_analysed_too(engine):
     assert analysis.loaded
     assert analysis.symbols["pain"].kind == "fact"
     assert len(analysis.texts) > 5  # the main file and its includes
+
+
+PIECES = ["rule r:", "\n", "    if ", "pain", " >= ", "3", " and ", "diet is keto", '"a text"', "# note",
+          "then recommend ", "stretching", "cite nice", "$", "[", "]", ",", " ", "fact x: bool", '"open']  # fmt: skip
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(st.lists(st.sampled_from(PIECES), max_size=30), st.integers(1, 12), st.integers(1, 40))
+def test_any_text_gives_tokens_in_order_within_their_lines_and_never_raises(pieces, line, column):
+    text = "".join(pieces)
+    found = tokens(text, {})
+    lines = text.split("\n")
+    ends: dict[int, int] = {}
+    for token in found:
+        assert 1 <= token.line <= len(lines)
+        assert token.column >= ends.get(token.line, 1), "tokens do not overlap"
+        assert token.column - 1 + token.length <= len(lines[token.line - 1])
+        ends[token.line] = token.column + token.length
+    completions(text, line, column, None)
+    symbols_of_document(text, "any.cramp")
