@@ -53,14 +53,19 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     closes its end) costs no more than the limit.  A directory raises
     ``IsADirectoryError`` as ``open`` does.
     """
-    with open(path, "rb") as handle:  # noqa: PTH123 - a raw handle, read in chunks
-        return _read_limited(handle, limit, str(path))
+    with open(path, "rb") as handle:
+        data = _read_limited(handle, limit, str(path))
+    assert isinstance(data, bytes)
+    return data
 
 
 def read_stream_bounded(stream: IO[bytes] | IO[str], limit: int, name: str = "<stdin>") -> str:
     """At most ``limit`` bytes (or characters, for a text stream) of an open stream, as text."""
     data = _read_limited(stream, limit, name)
     return data if isinstance(data, str) else decode(data, name)
+
+
+AnyBytes = bytes | str
 
 
 def _read_limited(handle: IO[bytes] | IO[str], limit: int, name: str) -> AnyBytes:
@@ -78,9 +83,6 @@ def _read_limited(handle: IO[bytes] | IO[str], limit: int, name: str) -> AnyByte
         return b"" if "b" in getattr(handle, "mode", "b") else ""
     empty: AnyBytes = parts[0][:0]
     return empty.join(parts)  # type: ignore[arg-type]
-
-
-AnyBytes = bytes | str
 
 
 def decode(data: bytes, name: str) -> str:
@@ -156,7 +158,7 @@ def atomic_writer(path: str | Path) -> Iterator[TextIO]:
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
     if info is not None and not stat.S_ISREG(info.st_mode):
-        with open(target, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123
+        with open(target, "w", encoding="utf-8", newline="") as handle:
             yield handle
         return
     directory = target.parent if str(target.parent) else Path(".")

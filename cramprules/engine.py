@@ -148,7 +148,9 @@ class Engine:
                             plugin=plugin,
                         ) from exc
                     origin = f"<plugin {plugin}: {fragment.name}>"
-                    out.append(SourceText(text, origin, path=fragment, root=fragment.parent, limits=self.limits))
+                    out.append(
+                        SourceText(text, origin, path=fragment, root=fragment.parent, limits=self.limits)
+                    )
                 else:
                     suffix = f" #{i + 1}" if len(fragments) > 1 else ""
                     out.append(SourceText(fragment, f"<plugin {plugin}{suffix}>", limits=self.limits))
@@ -169,7 +171,11 @@ class Engine:
             ) from None
 
     def _compile(
-        self, main: SourceText, functions: dict[str, tuple[Callable[..., object], str]], *, include_testing: bool
+        self,
+        main: SourceText,
+        functions: dict[str, tuple[Callable[..., object], str]],
+        *,
+        include_testing: bool,
     ) -> Ruleset:
         program = check(
             main,
@@ -261,8 +267,12 @@ class Engine:
                     f"{shorten(str(path))}: the ruleset is larger than {self.limits.max_source_chars * 4:,} bytes"
                 ) from None
             except (OSError, RuntimeError, _files.NotText) as exc:
-                raise CramprulesError(f"{shorten(str(path))}: cannot read the ruleset: {_reason(exc)}") from None
-            source = SourceText(text, str(path_or_name), path=resolved, root=resolved.parent, limits=self.limits)
+                raise CramprulesError(
+                    f"{shorten(str(path))}: cannot read the ruleset: {_reason(exc)}"
+                ) from None
+            source = SourceText(
+                text, str(path_or_name), path=resolved, root=resolved.parent, limits=self.limits
+            )
             return self._build(source, include_testing=include_testing)
         return self.ruleset(str(path_or_name), include_testing=include_testing)
 

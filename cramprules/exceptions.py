@@ -26,9 +26,9 @@ __all__ = [
     "RulesetSyntaxError",
     "Severity",
     "UnknownRuleset",
+    "shorten",
     "show_char",
     "show_value",
-    "shorten",
 ]
 
 MAX_SHOWN = 120
@@ -86,6 +86,7 @@ def show_value(value: object) -> str:
     if isinstance(value, (bool, int, float)) or value is None:
         return shorten(str(value))
     return shorten(_REPR.repr(value))
+
 
 Severity = Literal["error", "warning", "info"]
 

@@ -32,6 +32,7 @@ __all__ = [
     "UNKNOWN_WORDS",
     "FactValue",
     "coercer",
+    "describe_kind",
     "parse_number",
     "split_record",
     "unknown_fact_error",
@@ -60,6 +61,24 @@ def split_record(record: Mapping[str, object]) -> tuple[str | None, dict[str, ob
     facts = dict(record)
     who = facts.pop(RECORD_ID)
     return (str(who) if who is not None else None), facts
+
+
+def describe_kind(value: object) -> str:
+    """What kind of value this is, in words: "a number", "a list", "a text" (never "a int")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    name = type(value).__name__
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 
 def coercer(spec: FactSpec) -> Callable[[object], FactValue]:

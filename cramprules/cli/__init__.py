@@ -96,7 +96,24 @@ class App:
     def load_ruleset(self, ruleset: str | None, *, include_testing: bool = False) -> AnyType:
         if ruleset is None:
             return self.engine.default_ruleset(include_testing=include_testing)
-        return self.engine.load_ruleset(ruleset, include_testing=include_testing)
+        from pathlib import Path
+
+        from cramprules.exceptions import UnknownRuleset, shorten
+
+        looks_like_path = "." in ruleset or "/" in ruleset or os.sep in ruleset
+        if looks_like_path and not Path(ruleset).exists() and ruleset not in self.engine.ruleset_names():
+            beside = Path(ruleset).with_suffix(".cramp")
+            hint = f"; did you mean {beside}?" if beside.is_file() else ""
+            raise CliError(f"error: {shorten(ruleset)}: no such ruleset file{hint}")
+        try:
+            return self.engine.load_ruleset(ruleset, include_testing=include_testing)
+        except UnknownRuleset:
+            if Path(ruleset + ".cramp").is_file():
+                raise CliError(
+                    f"error: there is no ruleset called '{shorten(ruleset)}', but there is a file "
+                    f"{shorten(ruleset)}.cramp: name the file"
+                ) from None
+            raise
 
     @property
     def disabled_plugins(self) -> tuple[str, ...]:
@@ -225,8 +242,38 @@ def report_error(exc: BaseException, debug: bool) -> int:
     return code
 
 
+_ASCII = {
+    "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2026": "...",
+    "\u2013": "-", "\u2014": "-", "\u2192": "->", "\u2264": "<=", "\u2265": ">=", "\u00b7": ".",
+}  # fmt: skip
+
+
+def _degrade(error: UnicodeError) -> tuple[str, int]:
+    """A character the terminal cannot show: its ASCII look-alike, or ``?``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(_ASCII.get(ch, "?") for ch in bad), error.end
+
+
+def degrade_output_encoding() -> None:
+    """On a terminal that is not UTF-8 (``PYTHONIOENCODING=latin-1``, an old
+    console), show typographic quotes as ASCII ones instead of failing."""
+    import codecs
+    import contextlib
+
+    codecs.register_error("cramprules-ascii", _degrade)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding not in ("utf8", "utf8sig", "utf16", "utf32"):
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream: leave it as it is
+                reconfigure(errors="cramprules-ascii")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns (and exits with) the exit code."""
+    degrade_output_encoding()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:

@@ -19,6 +19,7 @@ from cramprules.cli._common import (
     Painter,
     audience_option,
     check_format,
+    check_output,
     color_enabled,
     fact_options,
     format_option,
@@ -224,6 +225,8 @@ def command(
         )
     engine = app.engine
     check_format(engine, format_name)
+    check_output(answers_file)  # before any question: answers that cannot be saved are lost
+    check_output(output)
     facts = gather_facts(engine, fact_args, facts_file, facts_format, what="ask")
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
     consultation = Consultation(rs, facts, sys.stdin, sys.stderr)
