@@ -138,6 +138,8 @@ class LazyGroup(click.Group):
         """Run a command, turning a cramprules error into one message and an exit code."""
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise CliError(one_line_usage_error(exc), exc.exit_code) from None
         except click.ClickException:
             raise
         except Exception as exc:
@@ -154,6 +156,23 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def one_line_usage_error(exc: click.UsageError) -> str:
+    """click's three-line usage error as one line: ``error: --fact: ... (see 'cramprules eval --help')``."""
+    from cramprules.exceptions import shorten
+
+    message = exc.message
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint
+        if hint is None and exc.param is not None:
+            hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(hint)
+        if hint:
+            message = f"{str(hint).strip(chr(39))}: {message}"
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return f"error: {shorten(' '.join(message.split()).rstrip('.'), 400)}{where}"
 
 
 def _exists(module: str) -> bool:
