@@ -129,7 +129,7 @@ def _check_sizes(statements: list[nodes.Statement], origin: str, lines: list[str
                 continue
             size = sum(1 for _ in nodes.walk(condition))
             if size > limits.max_condition_terms:
-                span = statement.span
+                span = getattr(condition, "span", None) or statement.span
                 problems.append(
                     Diagnostic(
                         "too-large",
