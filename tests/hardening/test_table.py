@@ -121,7 +121,8 @@ def test_a_huge_value_or_key_gives_a_short_line(run, tmp_path: Path) -> None:
     result = run("eval", "--facts", str(facts))
     assert result.exit_code == 2
     line = one_line(result)
-    assert line.startswith("error: pain = '9999") and "\u2026" in line
+    assert line.startswith("error: pain = '9999")
+    assert "\u2026" in line
     facts.write_text(json.dumps({"x" * 1_000_000: 1}))
     result = run("eval", "--facts", str(facts))
     assert result.exit_code == 2
@@ -135,7 +136,9 @@ def test_a_long_source_line_is_shown_cut_around_the_error(run, tmp_path: Path) -
     assert result.exit_code == 3
     first, shown = result.stdout.split("\n")[:2]
     assert first.endswith("error: '&' cannot appear here")
-    assert len(shown) < 200 and shown.startswith(" 2 | \u2026") and "&& a" in shown
+    assert len(shown) < 200
+    assert shown.startswith(" 2 | \u2026")
+    assert "&& a" in shown
 
 
 # ---------------------------------------------------------------- YAML alias bomb
