@@ -167,7 +167,7 @@ class Engine:
             # The limits keep real rulesets far from this; a pathological one gets a message, not a crash.
             raise CramprulesError(
                 f"{main.origin}: this ruleset is too complex to compile within the memory and stack "
-                "available; split its rules or lower what many rules conclude together"
+                "available; split it, or have fewer rules conclude the same outcome"
             ) from None
 
     def _compile(

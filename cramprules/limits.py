@@ -25,7 +25,7 @@ class Limits:
 
     max_source_chars: int = attrs.field(default=4_000_000, validator=_positive)
     """Characters in one ruleset file (the main file, an include or a plugin's fragment)."""
-    max_rules: int = attrs.field(default=10_000, validator=_positive)
+    max_rules: int = attrs.field(default=5_000, validator=_positive)
     """Rules in a whole ruleset, includes, base and extensions counted."""
     max_condition_terms: int = attrs.field(default=5_000, validator=_positive)
     """Facts, values, operators and calls in one condition (``if`` or ``unless``)."""
@@ -33,7 +33,7 @@ class Limits:
     """How deeply includes may nest."""
     max_fact_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
     """Bytes in one facts file or on stdin (16 MiB)."""
-    max_records: int = attrs.field(default=10_000, validator=_positive)
+    max_records: int = attrs.field(default=1_000, validator=_positive)
     """Records that ``eval`` and ``explain`` render one report each for (use ``batch`` for more)."""
 
 

@@ -133,7 +133,9 @@ ANY_VALUE = (
 
 @FUZZ
 @given(st.sampled_from(sorted(RULESET.facts)), ANY_VALUE)
-def test_any_value_for_any_fact_is_read_or_refused(tried: collections.Counter[str], name: str, value: object) -> None:
+def test_any_value_for_any_fact_is_read_or_refused(
+    tried: collections.Counter[str], name: str, value: object
+) -> None:
     tried["fact values"] += 1
     try:
         report = RULESET.evaluate({name: value})
