@@ -318,8 +318,10 @@ class Engine:
             )
         return text
 
-    def load_facts(self, text: str, format: str) -> list[dict[str, object]]:
+    def load_facts(self, text: str, format: str, *, max_bytes: int | None = None) -> list[dict[str, object]]:
         """Read fact sets from ``text`` in a loader's format (``json``, ``csv``, ...).
+
+        Text longer than ``max_bytes`` (default: ``limits.max_fact_bytes``) is refused unread.
 
         A loader signals bad input with :class:`FactError`; any other exception,
         or a result that is not a list of fact mappings, is a :class:`PluginError`
@@ -327,11 +329,9 @@ class Engine:
         """
         found = self._collected("cramprules_loaders", "loader", _plugins.loader_check)
         key = format.lstrip(".").lower()
-        if len(text) > self.limits.max_fact_bytes:
-            raise FactError(
-                f"the facts are larger than the limit of {self.limits.max_fact_bytes:,} bytes",
-                fact="",
-            )
+        limit = self.limits.max_fact_bytes if max_bytes is None else max_bytes
+        if len(text) > limit:
+            raise FactError(f"the facts are larger than the limit of {limit:,} bytes", fact="")
         if key not in found:
             guess = closest(key, found)
             hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(found))
@@ -372,16 +372,18 @@ class Engine:
         path = Path(path)
         return self.load_facts(self.read_facts_text(path), self.loader_for(path))
 
-    def read_facts_text(self, path: str | Path) -> str:
-        """The text of a facts file, bounded by ``limits.max_fact_bytes`` before it is read."""
+    def read_facts_text(self, path: str | Path, max_bytes: int | None = None) -> str:
+        """The text of a facts file, bounded before it is read by ``max_bytes``
+        (default: ``limits.max_fact_bytes``)."""
         name = shorten(str(path))
+        limit = self.limits.max_fact_bytes if max_bytes is None else max_bytes
         try:
-            return _files.read_text(path, self.limits.max_fact_bytes)
+            return _files.read_text(path, limit)
         except FileNotFoundError:
             raise FactError(f"{name}: no such facts file", fact="") from None
         except _files.FileTooLarge:
             raise FactError(
-                f"{name}: the facts file is larger than the limit of {self.limits.max_fact_bytes:,} bytes; "
+                f"{name}: the facts file is larger than the limit of {limit:,} bytes; "
                 "split it, or raise Limits.max_fact_bytes",
                 fact="",
             ) from None

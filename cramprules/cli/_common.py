@@ -243,9 +243,12 @@ def split_positionals(engine: AnyType, words: Sequence[str]) -> tuple[str | None
 
 
 def read_fact_records(
-    engine: AnyType, facts_file: str | None, facts_format: str | None
+    engine: AnyType, facts_file: str | None, facts_format: str | None, *, max_bytes: int | None = None
 ) -> list[dict[str, object]]:
-    """The records of ``--facts``: none, one or many.  A loader's error names the file."""
+    """The records of ``--facts``: none, one or many.  A loader's error names the file.
+
+    At most ``max_bytes`` are read (default: the engine's ``limits.max_fact_bytes``).
+    """
     from cramprules import _files
     from cramprules.exceptions import FactError, shorten
 
@@ -253,8 +256,8 @@ def read_fact_records(
         return []
     name = "<stdin>" if facts_file == "-" else shorten(facts_file)
     try:
+        limit = engine.limits.max_fact_bytes if max_bytes is None else max_bytes
         if facts_file == "-":
-            limit = engine.limits.max_fact_bytes
             try:
                 text = _files.read_stream_bounded(sys.stdin, limit)
             except _files.FileTooLarge:
@@ -263,9 +266,8 @@ def read_fact_records(
                 raise FactError(str(exc), fact="") from None
             return engine.load_facts(text.removeprefix("\ufeff"), facts_format or "json")  # type: ignore[no-any-return]
         path = Path(facts_file)
-        if facts_format:
-            return engine.load_facts(engine.read_facts_text(path), facts_format)  # type: ignore[no-any-return]
-        return engine.load_facts_file(path)  # type: ignore[no-any-return]
+        text = engine.read_facts_text(path, limit)
+        return engine.load_facts(text, facts_format or engine.loader_for(path), max_bytes=limit)  # type: ignore[no-any-return]
     except FactError as exc:
         if str(exc).startswith(name):
             raise

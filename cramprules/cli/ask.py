@@ -118,11 +118,16 @@ class Consultation:
                 nl=False,
             )
             self.out.flush()
-            line = self.stdin.readline()
+            line = self.stdin.readline(MAX_ANSWER + 1)
             if not line:
                 self.say()
                 self.ended = True
                 return report
+            if len(line) > MAX_ANSWER and not line.endswith("\n"):
+                while (rest := self.stdin.readline(MAX_ANSWER)) and not rest.endswith("\n"):
+                    pass  # an endless line is skipped in bounded pieces, never held whole
+                self.say(f"   That answer is longer than {MAX_ANSWER:,} characters; please answer again.")
+                continue
             text = line.strip()
             if self.echo_answers:
                 self.say(text)
@@ -168,6 +173,10 @@ class Consultation:
         for fact in self.unknown:
             saved.setdefault(fact, None)
         return saved
+
+
+MAX_ANSWER = 10_000
+"""The longest answer read from one line of stdin, in characters."""
 
 
 @click.command("ask")

@@ -499,3 +499,10 @@ def test_a_record_of_the_wrong_kind_is_named_in_words(run, tmp_path: Path) -> No
         f"error: {facts}: record 1 of the JSON facts is a number, not an object; "
         'each record is an object such as {"pain": 7}'
     )
+
+
+def test_an_endless_answer_to_ask_is_skipped_in_bounded_pieces(run) -> None:
+    result = run("ask", "--format", "json", input="y" * 50_000 + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert "That answer is longer than 10,000 characters; please answer again." in result.stderr
+    assert "y" * 10_001 not in result.stderr
