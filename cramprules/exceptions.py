@@ -34,6 +34,9 @@ __all__ = [
 MAX_SHOWN = 120
 """The most characters of one value, name or source line that a message shows."""
 
+MAX_MESSAGE = 600
+"""The longest message line shown, whatever it quotes: a last safety net."""
+
 ELLIPSIS = "\u2026"
 
 
@@ -166,7 +169,7 @@ class Diagnostic:
 
     def render(self) -> str:
         """The message as a person reads it: location, the line, a caret, a hint."""
-        lines = [f"{self.location}: {self.severity}: {self.message}"]
+        lines = [f"{shorten(self.location, 300)}: {self.severity}: {shorten(self.message, MAX_MESSAGE)}"]
         if self.source_line is not None and self.line is not None:
             gutter = str(self.line)
             text, column = _window(self.source_line.rstrip("\n").expandtabs(4), self.column)
@@ -178,7 +181,7 @@ class Diagnostic:
                 pad = " " * (column - 1)
                 lines.append(f" {' ' * len(gutter)} | {pad}{'^' * max(width, 1)}")
         if self.hint:
-            lines.append(f" hint: {self.hint}")
+            lines.append(f" hint: {shorten(self.hint, MAX_MESSAGE)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:

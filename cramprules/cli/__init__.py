@@ -233,7 +233,14 @@ def cli(
 
 def describe_error(exc: BaseException, debug: bool) -> tuple[str, int]:
     """The message and exit code of an error; with ``debug``, print its traceback first."""
-    from cramprules.exceptions import CramprulesError, FactError, PluginError, RulesetError
+    from cramprules.exceptions import (
+        MAX_MESSAGE,
+        CramprulesError,
+        FactError,
+        PluginError,
+        RulesetError,
+        shorten,
+    )
 
     if debug:
         import traceback
@@ -241,14 +248,15 @@ def describe_error(exc: BaseException, debug: bool) -> tuple[str, int]:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, RulesetError):
         return str(exc), EXIT_RULESET
+    text = shorten(" ".join(str(exc).split()), MAX_MESSAGE)  # one line, whatever a plugin put in it
     if isinstance(exc, FactError):
-        return f"error: {exc}", EXIT_USAGE
+        return f"error: {text}", EXIT_USAGE
     if isinstance(exc, PluginError):
-        return f"plugin error: {exc}", EXIT_PLUGIN
+        return f"plugin error: {text}", EXIT_PLUGIN
     if isinstance(exc, CramprulesError):
-        return f"error: {exc}", EXIT_USAGE
+        return f"error: {text}", EXIT_USAGE
     message = (
-        f"internal error: {type(exc).__name__}: {exc}\n"
+        f"internal error: {type(exc).__name__}: {text}\n"
         "This is a bug in cramprules; run again with --debug and report the traceback."
     )
     return message, EXIT_INTERNAL
