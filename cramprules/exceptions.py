@@ -46,10 +46,12 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     A message quotes what the user gave; a 50 MB value or a line full of
     control characters must not become a 50 MB, unreadable error line.
     """
-    cut = text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
-    if cut.isprintable():
-        return cut
-    return "".join(ch if ch.isprintable() or ch == " " else f"<{_code_point(ch)}>" for ch in cut)
+    head = text[: limit + 1]
+    if not head.isprintable():
+        head = "".join(ch if ch.isprintable() else f"<{_code_point(ch)}>" for ch in head)
+    if len(head) <= limit and len(text) <= limit:
+        return head
+    return head[: limit - 1] + ELLIPSIS
 
 
 def _code_point(ch: str) -> str:
