@@ -105,24 +105,29 @@ def read_text(path: str | Path, limit: int) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _target(path: str | Path) -> tuple[Path, os.stat_result | None]:
-    """Where writing ``path`` really goes, and what is there now.
+_IN_PLACE = ("/dev/", "/proc/")
+"""Paths written in place even when they lead to a regular file: ``/dev/stdout`` may lead to
+the very file a shell redirected to, which must not be replaced under the shell."""
+
+
+def _target(path: str | Path) -> tuple[Path, os.stat_result | None, bool]:
+    """Where writing ``path`` really goes, what is there now, and whether to write it in place.
 
     A symlink is followed (its target is written, the link stays); a loop
-    of links raises ``OSError``.
+    of links raises ``OSError``.  Anything that is not a regular file is
+    written in place.
     """
     path = Path(path)
     try:
         info = path.stat()  # follows symlinks
     except FileNotFoundError:
         info = None
+    special = info is not None and not stat.S_ISREG(info.st_mode)
+    if info is not None and (special or str(path.absolute()).startswith(_IN_PLACE)):
+        return path, info, True
     if path.is_symlink():
-        if info is None:  # a dangling link: create its target
-            return Path(os.path.realpath(path)), None
-        if not stat.S_ISREG(info.st_mode):  # /dev/stdout -> /proc/self/fd/1: write through the link
-            return path, info
-        return Path(os.path.realpath(path, strict=True)), info
-    return path, info
+        return Path(os.path.realpath(path, strict=info is not None)), info, False
+    return path, info, False
 
 
 def check_writable(path: str | Path) -> None:
@@ -131,10 +136,10 @@ def check_writable(path: str | Path) -> None:
     For commands that must not do their work (ask questions, evaluate a
     batch) only to find that the result cannot be saved.
     """
-    target, info = _target(path)
+    target, info, in_place = _target(path)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
-    if info is not None and not stat.S_ISREG(info.st_mode):
+    if in_place:
         if not os.access(target, os.W_OK):
             raise PermissionError(13, "Permission denied", str(path))
         return
@@ -154,10 +159,10 @@ def atomic_writer(path: str | Path) -> Iterator[TextIO]:
     file's mode is kept and a new file's follows the umask.  A device, FIFO
     or terminal is written in place.  Raises ``OSError`` when it cannot.
     """
-    target, info = _target(path)
+    target, info, in_place = _target(path)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
-    if info is not None and not stat.S_ISREG(info.st_mode):
+    if in_place:
         with open(target, "w", encoding="utf-8", newline="") as handle:
             yield handle
         return

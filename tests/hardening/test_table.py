@@ -79,6 +79,19 @@ def test_dev_stdout_is_written_not_replaced() -> None:
     assert not Path("/dev/stdout").is_file() or Path("/dev/stdout").is_symlink()
 
 
+def test_dev_stdout_redirected_to_a_file_writes_that_file_in_place(tmp_path: Path) -> None:
+    redirected = tmp_path / "out.txt"
+    with redirected.open("w") as handle:
+        inode = os.fstat(handle.fileno()).st_ino
+        done = subprocess.run(
+            [*PY, "eval", "--fact", "pain=9", "--output", "/dev/stdout"],
+            stdout=handle, stderr=subprocess.PIPE, text=True, env=ENV, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert redirected.stat().st_ino == inode  # the shell's file, not a new one renamed over it
+    assert "Leg cramps" in redirected.read_text()
+
+
 # ---------------------------------------------------------------- symlinks replaced by fmt
 
 
