@@ -64,3 +64,16 @@ def test_rules_in_strings_and_comments_are_not_counted() -> None:
     from cramprules.parser import count_rules
 
     assert count_rules('# if a then b\nif a then recommend x because "then then"\n') == 1
+
+
+@pytest.mark.parametrize("error", [RecursionError, MemoryError])
+def test_a_ruleset_too_complex_to_compile_is_an_error_not_a_crash(monkeypatch, error: type) -> None:
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("cramprules.engine.build_ruleset", exhausted)
+    engine = cramprules.Engine(autoload=False)
+    with pytest.raises(
+        cramprules.CramprulesError, match=r"^<string>: this ruleset is too complex to compile"
+    ):
+        engine.parse_ruleset("fact a: bool\nif a then recommend x\n")
