@@ -62,7 +62,14 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
 def read_stream_bounded(stream: IO[bytes] | IO[str], limit: int, name: str = "<stdin>") -> str:
     """At most ``limit`` bytes (or characters, for a text stream) of an open stream, as text."""
     data = _read_limited(stream, limit, name)
-    return data if isinstance(data, str) else decode(data, name)
+    if isinstance(data, bytes):
+        return decode(data, name)
+    try:  # a text stream decoded with surrogateescape hides bad bytes as lone surrogates
+        data.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = data.count("\n", 0, exc.start) + 1
+        raise NotText(f"not UTF-8 text: a byte on line {line} cannot be read; send UTF-8") from None
+    return data
 
 
 AnyBytes = bytes | str
@@ -92,8 +99,7 @@ def decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise NotText(
-            f"{name} is not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} "
-            "cannot be read; save the file as UTF-8"
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be read; save it as UTF-8"
         ) from None
 
 

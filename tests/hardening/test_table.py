@@ -519,3 +519,22 @@ def test_an_endless_answer_to_ask_is_skipped_in_bounded_pieces(run) -> None:
     assert result.exit_code == 0, result.stderr
     assert "That answer is longer than 10,000 characters; please answer again." in result.stderr
     assert "y" * 10_001 not in result.stderr
+
+
+def test_bytes_that_are_not_utf8_are_named_not_shown(run, tmp_path: Path) -> None:
+    ruleset = tmp_path / "bad.cramp"
+    ruleset.write_bytes(b"fact a: bool\nx\xff\n")
+    result = run("eval", str(ruleset))
+    assert result.exit_code == 2
+    assert one_line(result) == (
+        f"error: {ruleset}: cannot read the ruleset: not UTF-8 text: byte 0xFF on line 2 cannot be read; "
+        "save it as UTF-8"
+    )
+    done = subprocess.run(
+        [*PY, "eval", "--facts", "-"], input=b"\xff{}", capture_output=True, env=ENV, check=False
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.decode()
+        == "error: <stdin>: not UTF-8 text: a byte on line 1 cannot be read; send UTF-8\n"
+    )
