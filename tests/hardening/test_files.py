@@ -76,5 +76,5 @@ def test_text_is_utf8_with_the_bom_dropped_and_bad_bytes_named(tmp_path: Path) -
     path.write_bytes(b"\xef\xbb\xbfok")
     assert _files.read_text(path, 100) == "ok"
     path.write_bytes(b"line one\nfa\xefct\n")
-    with pytest.raises(_files.NotText, match="^not UTF-8 text: byte 0xEF on line 2 cannot be read"):
+    with pytest.raises(_files.NotText, match=r"^not UTF-8 text: byte 0xEF on line 2 cannot be read"):
         _files.read_text(path, 100)
