@@ -53,6 +53,7 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     closes its end) costs no more than the limit.  A directory raises
     ``IsADirectoryError`` as ``open`` does.
     """
+    _no_nul(path)
     with open(path, "rb") as handle:
         data = _read_limited(handle, limit, str(path))
     assert isinstance(data, bytes)
@@ -92,6 +93,12 @@ def _read_limited(handle: IO[bytes] | IO[str], limit: int, name: str) -> AnyByte
     return empty.join(parts)  # type: ignore[arg-type]
 
 
+def _no_nul(path: str | Path) -> None:
+    """No file name holds a NUL byte; the system calls would raise ``ValueError`` for it."""
+    if "\x00" in str(path):
+        raise FileNotFoundError(2, "No such file (the name holds a NUL byte)", str(path))
+
+
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text, with a leading byte-order mark dropped; :class:`NotText` naming the bad byte."""
     try:
@@ -123,6 +130,7 @@ def _target(path: str | Path) -> tuple[Path, os.stat_result | None, bool]:
     of links raises ``OSError``.  Anything that is not a regular file is
     written in place.
     """
+    _no_nul(path)
     path = Path(path)
     try:
         info = path.stat()  # follows symlinks

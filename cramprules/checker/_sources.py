@@ -113,7 +113,7 @@ def _resolved(path: Path) -> Path | None:
     """``path`` with every symbolic link followed, or None for a loop of links."""
     try:
         return path.resolve()
-    except (RuntimeError, OSError):  # Python < 3.13 raises RuntimeError for a loop
+    except (RuntimeError, OSError, ValueError):  # RuntimeError: a loop before 3.13; ValueError: a NUL
         return None
 
 
@@ -203,7 +203,7 @@ class _Reader:
             )
             return None
         relative = Path(statement.path)
-        if relative.is_absolute() or relative.suffix != ".cramp":
+        if relative.is_absolute() or relative.suffix != ".cramp" or "\x00" in statement.path:
             error(
                 "include-path",
                 f"cannot include '{statement.path}': an include is a relative path to a .cramp file",

@@ -538,3 +538,30 @@ def test_bytes_that_are_not_utf8_are_named_not_shown(run, tmp_path: Path) -> Non
         done.stderr.decode()
         == "error: <stdin>: not UTF-8 text: a byte on line 1 cannot be read; send UTF-8\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "--facts", "a\x00.json"], "error: a<U+0000 NUL>.json: no such facts file"),
+        (["eval", "a\x00.cramp"], "error: a<U+0000 NUL>.cramp: no such ruleset file"),
+        (
+            ["eval", "--fact", "pain=9", "--output", "a\x00.txt"],
+            "error: cannot write a<U+0000 NUL>.txt: No such file (the name holds a NUL byte)",
+        ),
+        (
+            ["ask", "--answers", "a\x00.json"],
+            "error: cannot write a<U+0000 NUL>.json: No such file (the name holds a NUL byte)",
+        ),
+    ],
+)
+def test_a_nul_byte_in_a_file_name_is_a_missing_file_not_a_crash(run, args: list[str], message: str) -> None:
+    # found by the fuzzer: open() raises ValueError for such a name
+    result = run(*args)
+    assert result.exit_code == 2
+    assert one_line(result) == message
+
+
+def test_an_include_with_a_nul_byte_is_a_bad_include_path(engine: cramprules.Engine, tmp_path: Path) -> None:
+    with pytest.raises(cramprules.RulesetError, match=r"an include is a relative path to a \.cramp file"):
+        engine.parse_ruleset('include "a\x00.cramp"\nfact a: bool\n', base_dir=tmp_path)
