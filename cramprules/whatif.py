@@ -136,11 +136,11 @@ def search(
 
 
 def _standing(ruleset: Ruleset, states: Sequence[int]) -> Iterator[tuple[nodes.Action, bool]]:
-    """Every claim that stands, and whether it is only conditional."""
+    """Every claim that stands, and whether it is only conditional (not sure)."""
     claims = ruleset.claims
-    for index in resolve(claims, states).shown:
-        claim = claims[index]
-        yield claim.action, states[claim.rule] == State.CONDITIONAL
+    resolution = resolve(claims, states)
+    for index in resolution.shown:
+        yield claims[index].action, index not in resolution.sure
 
 
 def outcome_of(ruleset: Ruleset, name: str, states: Sequence[int]) -> str:
