@@ -97,21 +97,34 @@ def _caveat(
     rule = program.rules[rule_index]
     parts: list[str] = []
     deciding: list[int] = []
+
+    def words(rules: list[int]) -> str:
+        facts = _open_facts(program, rules, states, env)
+        return " or ".join(name.replace("_", " ") for name in facts)
+
     if states[rule_index] == State.CONDITIONAL:
         deciding.append(rule_index)
         if rule.unless is not None and interpret(rule.unless, env) is None:
             parts.append(f"unless {unparse(rule.unless)}")
         if interpret(rule.condition, env) is None:
             causes = sorted(n for n in names_in(rule.condition) if n in program.causes)
-            parts.append("if " + " or ".join(causes) + (" holds" if len(causes) == 1 else " hold"))
+            said = words([rule_index]) or " or ".join(causes)
+            parts.append(
+                f"if {' or '.join(causes)} {'holds' if len(causes) == 1 else 'hold'} (it depends on {said})"
+            )
         for other_index, other in enumerate(program.rules):
             if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
-                parts.append(f"unless rule '{other.name}' applies")
+                said = words([other_index])
+                parts.append(
+                    f"unless {said or 'rule ' + repr(other.name) + ' applies'} (rule '{other.name}')"
+                )
                 deciding.append(other_index)
     claims = ruleset.claims
     for threat in threats:
         other_index = claims[threat].rule
-        parts.append(f"unless '{claims[threat].action}' of rule '{program.rules[other_index].name}' applies")
+        said = words([other_index])
+        by = f"'{claims[threat].action}' of rule '{program.rules[other_index].name}'"
+        parts.append(f"unless {said} (which would bring {by})" if said else f"unless {by} applies")
         deciding.append(other_index)
     return Caveat("; ".join(parts) if parts else None, _open_facts(program, deciding, states, env))
 
