@@ -8,6 +8,7 @@ use.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -16,11 +17,10 @@ from typing import Any as AnyType
 import pluggy
 
 from cramprules import plugins as _plugins
-from cramprules._resources import data_dir, display_path
+from cramprules._resources import display_path
 from cramprules._version import __version__
 from cramprules.checker import SourceText, check
 from cramprules.exceptions import CramprulesError, FactError, PluginError
-from cramprules.facts import coercer
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
@@ -123,39 +123,22 @@ class Engine:
         return SourceText(str(thing), f"<plugin {plugin}: {name}>")
 
     def _fragments(self, name: str) -> list[SourceText]:
-        pm = self.plugin_manager
         out = []
-        for impl in reversed(pm.hook.cramprules_extend.get_hookimpls()):
-            result = _plugins._call(impl, "cramprules_extend", {"ruleset": name})
-            if result is None:
-                continue
-            if isinstance(result, (str, Path)) or not isinstance(result, Sequence):
-                raise PluginError(
-                    f"plugin '{impl.plugin_name}' returned {type(result).__name__} from "
-                    "cramprules_extend; it must return a list of DSL texts or Paths",
-                    plugin=impl.plugin_name,
-                )
-            for i, fragment in enumerate(result):
+        for plugin, fragments in _plugins.fragments(self.plugin_manager, name):
+            for i, fragment in enumerate(fragments):
                 if isinstance(fragment, Path):
                     try:
                         text = fragment.read_text(encoding="utf-8")
                     except OSError as exc:
                         raise PluginError(
-                            f"plugin '{impl.plugin_name}' extends '{name}' with {fragment}, "
-                            f"which cannot be read: {exc}",
-                            plugin=impl.plugin_name,
+                            f"plugin '{plugin}' extends '{name}' with {fragment}, which cannot be read: {exc}",
+                            plugin=plugin,
                         ) from exc
-                    origin = f"<plugin {impl.plugin_name}: {fragment.name}>"
+                    origin = f"<plugin {plugin}: {fragment.name}>"
                     out.append(SourceText(text, origin, path=fragment, root=fragment.parent))
-                elif isinstance(fragment, str):
-                    suffix = f" #{i + 1}" if len(result) > 1 else ""
-                    out.append(SourceText(fragment, f"<plugin {impl.plugin_name}{suffix}>"))
                 else:
-                    raise PluginError(
-                        f"plugin '{impl.plugin_name}' extends '{name}' with a "
-                        f"{type(fragment).__name__}; fragments are DSL texts or Paths",
-                        plugin=impl.plugin_name,
-                    )
+                    suffix = f" #{i + 1}" if len(fragments) > 1 else ""
+                    out.append(SourceText(fragment, f"<plugin {plugin}{suffix}>"))
         return out
 
     def _base(self, name: str) -> list[SourceText]:
@@ -178,17 +161,19 @@ class Engine:
             engine_version=__version__,
         )
 
-    def _derivers(self) -> tuple[Callable[..., Mapping[str, object]], ...]:
-        out = []
-        for impl in reversed(self.plugin_manager.hook.cramprules_derive_facts.get_hookimpls()):
-            out.append(_deriver(impl))
-        return tuple(out)
+    def _derivers(self) -> tuple[Callable[[Mapping[str, object], Ruleset], Mapping[str, object]], ...]:
+        """The derive-facts hook bound to this engine, or nothing when no plugin implements it."""
+        pm = self.plugin_manager
+        if not pm.hook.cramprules_derive_facts.get_hookimpls():
+            return ()
+        return (functools.partial(_plugins.derive_facts, pm),)
 
     def _report_hooks(self) -> tuple[Callable[[Report], None], ...]:
-        out = []
-        for impl in reversed(self.plugin_manager.hook.cramprules_report.get_hookimpls()):
-            out.append(_report_hook(impl))
-        return tuple(out)
+        """The report hook bound to this engine, or nothing when no plugin implements it."""
+        pm = self.plugin_manager
+        if not pm.hook.cramprules_report.get_hookimpls():
+            return ()
+        return (functools.partial(_plugins.notify, pm),)
 
     def parse_ruleset(
         self,
@@ -335,47 +320,3 @@ class Engine:
             if candidate in loaders:
                 return candidate
         return suffixes[-1].lstrip(".") if suffixes else "json"
-
-
-def _deriver(impl: pluggy.HookImpl) -> Callable[..., Mapping[str, object]]:
-    def derive(facts: Mapping[str, object], ruleset: Ruleset) -> Mapping[str, object]:
-        result = _plugins._call(impl, "cramprules_derive_facts", {"facts": facts, "ruleset": ruleset})
-        if result is None:
-            return {}
-        if not isinstance(result, Mapping):
-            raise PluginError(
-                f"plugin '{impl.plugin_name}' returned {type(result).__name__} from "
-                "cramprules_derive_facts; it must return a mapping of facts or None",
-                plugin=impl.plugin_name,
-            )
-        unknown = [k for k in result if k not in ruleset.facts]
-        if unknown:
-            raise PluginError(
-                f"plugin '{impl.plugin_name}' derived {', '.join(map(repr, unknown))}, "
-                f"which ruleset '{ruleset.name}' does not declare",
-                plugin=impl.plugin_name,
-            )
-        for name, value in result.items():
-            try:
-                coercer(ruleset.facts[name])(value)
-            except FactError as exc:
-                raise PluginError(
-                    f"plugin '{impl.plugin_name}' derived a bad value for '{name}': {exc}",
-                    plugin=impl.plugin_name,
-                ) from None
-        return result
-
-    return derive
-
-
-def _report_hook(impl: pluggy.HookImpl) -> Callable[[Report], None]:
-    def hook(report: Report) -> None:
-        _plugins._call(impl, "cramprules_report", {"report": report})
-
-    return hook
-
-
-def bundled_rulesets() -> dict[str, Path]:
-    """The rulesets shipped inside the package: one per top-level .cramp file."""
-    directory = data_dir("rulesets")
-    return {p.stem: p for p in sorted(directory.glob("*.cramp"))}

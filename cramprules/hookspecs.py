@@ -6,7 +6,9 @@ A plugin is any object or module with functions decorated by
 plugins are found through the ``cramprules`` entry-point group; the built-in
 formats, loaders and the bundled ruleset are plugins too, registered through
 these same hooks.  A hook implementation may accept fewer arguments than the
-specification lists.
+specification lists.  Every hook is called through pluggy (``pm.hook.<name>``),
+so ``tryfirst``, ``trylast`` and wrappers (``wrapper=True`` or the older
+``hookwrapper=True``) work as they do in pytest.
 """
 
 from __future__ import annotations

@@ -7,29 +7,48 @@ each :class:`~cramprules.Engine` makes its own manager when it first needs one.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import inspect
 import keyword
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from typing import Any as AnyType
 
 import attrs
 import pluggy
 
 from cramprules import hookspecs
-from cramprules.exceptions import PluginError
+from cramprules.exceptions import FactError, PluginError
+from cramprules.facts import coercer
+
+if TYPE_CHECKING:
+    from cramprules.report import Report
+    from cramprules.ruleset import Ruleset
 
 __all__ = [
     "AUTOLOAD_ENV",
     "DEFAULT_PLUGINS",
     "PluginInfo",
+    "PluginResult",
+    "accepts_keyword",
+    "autoload_disabled",
+    "call",
+    "callable_check",
     "collect",
+    "derive_facts",
+    "fragments",
+    "identifier_check",
     "list_plugins",
+    "loader_check",
     "make_plugin_manager",
+    "notify",
+    "ruleset_check",
 ]
 
 AUTOLOAD_ENV = "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD"
@@ -66,7 +85,7 @@ def make_plugin_manager(
 
     ``disabled`` names plugins to block before anything loads (``-p no:NAME``).
     """
-    pm = pluggy.PluginManager("cramprules")
+    pm = _Manager("cramprules")
     pm.add_hookspecs(hookspecs)
     for name in disabled:
         pm.set_blocked(name)
@@ -151,15 +170,173 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
         origins[ep.name] = _distribution(ep)
 
 
-def _call(impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, object]) -> object:
-    args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
+@attrs.frozen
+class PluginResult:
+    """One plugin's result from a hook call: what it gave, and who gave it.
+
+    Errors about a result must name the plugin; pluggy returns bare results,
+    so :func:`call` pairs them with their plugins.
+    """
+
+    plugin: str
+    value: object
+
+
+@attrs.define
+class _Call:
+    """What happened inside one hook call: who returned what, and who raised.
+
+    The observers :class:`_Manager` puts around each implementation write
+    here; entries are in the order pluggy ran them (implementations first,
+    then wrappers from the innermost out).
+    """
+
+    caller: pluggy.HookCaller
+    gave: list[tuple[str, object, bool]] = attrs.Factory(list)
+    raised: list[tuple[str, BaseException]] = attrs.Factory(list)
+
+    def giver(self, value: object, used: set[int]) -> str | None:
+        """The plugin whose implementation returned ``value``, else the innermost wrapper that added it."""
+        for i, (plugin, given, wrapper) in enumerate(self.gave):
+            if wrapper:
+                if isinstance(given, list) and any(item is value for item in given):
+                    return plugin
+            elif i not in used and given is value:
+                used.add(i)
+                return plugin
+        return None
+
+    def culprit(self, exc: BaseException) -> str | None:
+        """The first plugin that raised ``exc`` (a wrapper passing it on did not)."""
+        for plugin, raised in self.raised:
+            if raised is exc:
+                return plugin
+        return None
+
+
+_CURRENT: ContextVar[_Call | None] = ContextVar("cramprules_hook_call", default=None)
+"""The hook call under way in this thread or task, so observers can report to it."""
+
+
+def _observed(caller: pluggy.HookCaller, impl: pluggy.HookImpl) -> Callable[..., object]:
+    """``impl``'s function, reporting its result or exception to the hook call under way.
+
+    The result and the exception pass through unchanged, so pluggy and every
+    wrapper see exactly what the plugin did.
+    """
+    function = impl.function
+    plugin = impl.plugin_name
+    if impl.wrapper or impl.hookwrapper:
+        new_style = bool(impl.wrapper)
+
+        @functools.wraps(function)
+        def wrapper(*args: object, **kwargs: object) -> Generator[object, object, object]:
+            call = _CURRENT.get()
+            if call is not None and call.caller is not caller:
+                call = None
+            try:
+                # pluggy checked at registration that a wrapper is a generator function.
+                result = yield from cast("Generator[object, object, object]", function(*args, **kwargs))
+            except Exception as exc:
+                if call is not None:
+                    call.raised.append((plugin, exc))
+                raise
+            if call is not None and new_style:
+                call.gave.append((plugin, result, True))
+            return result
+
+        return wrapper
+
+    @functools.wraps(function)
+    def implementation(*args: object, **kwargs: object) -> object:
+        try:
+            result = function(*args, **kwargs)
+        except Exception as exc:
+            call = _CURRENT.get()
+            if call is not None and call.caller is caller:
+                call.raised.append((plugin, exc))
+            raise
+        if result is not None:  # pluggy drops None; there is nothing to attribute
+            call = _CURRENT.get()
+            if call is not None and call.caller is caller:
+                call.gave.append((plugin, result, False))
+        return result
+
+    return implementation
+
+
+class _Manager(pluggy.PluginManager):
+    """A pluggy manager that can say which plugin gave each result of a hook call.
+
+    pluggy returns a hook's results without their plugins (pytest-dev/pluggy
+    #235) and has no per-implementation wrapper; so each implementation
+    registered here is observed: its function reports to the call under way
+    (:func:`call`) and passes everything through unchanged.  Hooks still run
+    through ``pm.hook``, so ordering, wrappers and hook-call monitoring are
+    pluggy's own.
+    """
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        for caller in self.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function = _observed(caller, impl)  # type: ignore[misc]
+        return registered
+
+
+def _suspects(caller: pluggy.HookCaller) -> list[str]:
+    """Who to name when no observer saw the culprit: the hook's wrappers, else all its plugins.
+
+    Only pluggy's own complaints (such as a wrapper that did not yield) and
+    what an old-style ``hookwrapper`` forces into the results get here; with
+    one such wrapper, the usual case, the name is exact.
+    """
+    impls = caller.get_hookimpls()
+    wrappers = [i.plugin_name for i in reversed(impls) if i.wrapper or i.hookwrapper]
+    return wrappers or [i.plugin_name for i in reversed(impls)] or ["?"]
+
+
+def _either(names: list[str]) -> str:
+    """Several suspects in one message: ``a' or 'b`` reads well inside the quotes."""
+    return "' or '".join(names)
+
+
+def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[PluginResult]:
+    """Call ``hook`` through pluggy; each result that is not ``None``, with its plugin.
+
+    The one place cramprules calls a hook.  A plugin that raises becomes a
+    :class:`PluginError` naming it; the order is pluggy's.
+    """
+    caller = getattr(pm.hook, hook)
+    record = _Call(caller)
+    token = _CURRENT.set(record)
     try:
-        return impl.function(**args)
+        results = caller(**kwargs)
     except Exception as exc:
+        culprits = [name] if (name := record.culprit(exc)) else _suspects(caller)
         raise PluginError(
-            f"plugin '{impl.plugin_name}' failed in {hook}: {type(exc).__name__}: {exc}",
-            plugin=impl.plugin_name,
+            f"plugin '{_either(culprits)}' failed in {hook}: {type(exc).__name__}: {exc}",
+            plugin=culprits[0],
         ) from exc
+    finally:
+        _CURRENT.reset(token)
+    if not isinstance(results, list):
+        returned = [p for p, given, wrapper in reversed(record.gave) if wrapper and given is results]
+        culprits = returned[:1] or _suspects(caller)
+        raise PluginError(
+            f"plugin '{_either(culprits)}' returned {type(results).__name__} from {hook} as the list of "
+            "results; a hook wrapper must return the list it was given, or another list",
+            plugin=culprits[0],
+        )
+    if not results:
+        return []
+    used: set[int] = set()
+    return [
+        PluginResult(record.giver(result, used) or _either(_suspects(caller)), result)
+        for result in results
+        if result is not None
+    ]
 
 
 def collect(
@@ -176,32 +353,93 @@ def collect(
     returns a complaint) or a name two plugins both give is a PluginError.
     """
     merged: dict[str, tuple[AnyType, str]] = {}
-    for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):
-        result = _call(impl, hook, kwargs)
-        if result is None:
-            continue
+    for answer in call(pm, hook, **kwargs):
+        plugin, result = answer.plugin, answer.value
         if not isinstance(result, Mapping):
             raise PluginError(
-                f"plugin '{impl.plugin_name}' returned {type(result).__name__} from {hook}; "
+                f"plugin '{plugin}' returned {type(result).__name__} from {hook}; "
                 f"it must return a mapping of {what} names",
-                plugin=impl.plugin_name,
+                plugin=plugin,
             )
         for name, thing in result.items():
             complaint = check(name, thing) if isinstance(name, str) else "its name is not a text"
             if complaint:
                 raise PluginError(
-                    f"plugin '{impl.plugin_name}' gave {what} {name!r} from {hook}, but {complaint}",
-                    plugin=impl.plugin_name,
+                    f"plugin '{plugin}' gave {what} {name!r} from {hook}, but {complaint}",
+                    plugin=plugin,
                 )
             if name in merged:
                 other = merged[name][1]
                 raise PluginError(
-                    f"plugins '{other}' and '{impl.plugin_name}' both provide the {what} '{name}'; "
-                    f"disable one of them with -p no:{other} or -p no:{impl.plugin_name}",
-                    plugin=impl.plugin_name,
+                    f"plugins '{other}' and '{plugin}' both provide the {what} '{name}'; "
+                    f"disable one of them with -p no:{other} or -p no:{plugin}",
+                    plugin=plugin,
                 )
-            merged[name] = (thing, impl.plugin_name)
+            merged[name] = (thing, plugin)
     return merged
+
+
+def fragments(pm: pluggy.PluginManager, ruleset: str) -> list[tuple[str, Sequence[str | Path]]]:
+    """Each plugin's DSL fragments for ``ruleset`` (``cramprules_extend``), checked."""
+    out: list[tuple[str, Sequence[str | Path]]] = []
+    for answer in call(pm, "cramprules_extend", ruleset=ruleset):
+        plugin, result = answer.plugin, answer.value
+        if isinstance(result, (str, Path)) or not isinstance(result, Sequence):
+            raise PluginError(
+                f"plugin '{plugin}' returned {type(result).__name__} from "
+                "cramprules_extend; it must return a list of DSL texts or Paths",
+                plugin=plugin,
+            )
+        for fragment in result:
+            if not isinstance(fragment, (str, Path)):
+                raise PluginError(
+                    f"plugin '{plugin}' extends '{ruleset}' with a "
+                    f"{type(fragment).__name__}; fragments are DSL texts or Paths",
+                    plugin=plugin,
+                )
+        out.append((plugin, result))
+    return out
+
+
+def derive_facts(
+    pm: pluggy.PluginManager, facts: Mapping[str, object], ruleset: Ruleset
+) -> dict[str, object]:
+    """The facts the plugins derive (``cramprules_derive_facts``), checked against ``ruleset``.
+
+    Where two plugins derive the same fact, the first that gives a value wins.
+    """
+    merged: dict[str, object] = {}
+    for answer in call(pm, "cramprules_derive_facts", facts=facts, ruleset=ruleset):
+        plugin, result = answer.plugin, answer.value
+        if not isinstance(result, Mapping):
+            raise PluginError(
+                f"plugin '{plugin}' returned {type(result).__name__} from "
+                "cramprules_derive_facts; it must return a mapping of facts or None",
+                plugin=plugin,
+            )
+        unknown = [k for k in result if k not in ruleset.facts]
+        if unknown:
+            raise PluginError(
+                f"plugin '{plugin}' derived {', '.join(map(repr, unknown))}, "
+                f"which ruleset '{ruleset.name}' does not declare",
+                plugin=plugin,
+            )
+        for name, value in result.items():
+            try:
+                coercer(ruleset.facts[name])(value)
+            except FactError as exc:
+                raise PluginError(
+                    f"plugin '{plugin}' derived a bad value for '{name}': {exc}",
+                    plugin=plugin,
+                ) from None
+            if merged.get(name) is None:
+                merged[name] = value
+    return merged
+
+
+def notify(pm: pluggy.PluginManager, report: Report) -> None:
+    """Show a finished report to the plugins (``cramprules_report``); their results are ignored."""
+    call(pm, "cramprules_report", report=report)
 
 
 def callable_check(name: str, thing: object) -> str | None:
