@@ -333,7 +333,7 @@ def test_invalid_fhir_is_a_clear_fact_error(engine, text, message) -> None:
 @pytest.fixture
 def report(engine) -> cramprules.Report:
     [facts] = engine.load_facts_file(BUNDLE)
-    return engine.default_ruleset().evaluate({**facts, "pain": 9})
+    return engine.default_ruleset().evaluate({**facts, "prolonged": True})
 
 
 def test_cards_follow_the_cds_hooks_response_shape(engine, report) -> None:
@@ -371,7 +371,7 @@ def test_cards_are_deterministic_and_their_ids_unique(engine, report) -> None:
     ids = [c["uuid"] for c in json.loads(first)["cards"]]
     assert len(set(ids)) == len(ids)
     assert all(uuid.UUID(i).version == 5 for i in ids)
-    other = engine.default_ruleset().evaluate({"pain": 9})
+    other = engine.default_ruleset().evaluate({"prolonged": True})
     assert json.loads(engine.render(other, "cds-hooks"))["cards"][0]["uuid"] != ids[0]
 
 
