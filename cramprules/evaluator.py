@@ -16,6 +16,7 @@ from cramprules import nodes
 from cramprules.model import Program
 from cramprules.outcomes import describe_value
 from cramprules.states import State
+from cramprules.unparse import unparse
 
 __all__ = [
     "Atom",
@@ -137,46 +138,6 @@ def environment(
 # ---------------------------------------------------------------- explanations
 
 
-def render_condition(node: nodes.Condition | nodes.Operand) -> str:
-    """A condition written back in the language, for messages and traces."""
-    if isinstance(node, nodes.Name):
-        return node.name
-    if isinstance(node, nodes.Number):
-        return repr(node.value)
-    if isinstance(node, nodes.Text):
-        return '"' + node.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(node, nodes.Not):
-        inner = render_condition(node.operand)
-        if isinstance(node.operand, (nodes.All, nodes.Any)):
-            inner = f"({inner})"
-        return f"not {inner}"
-    if isinstance(node, (nodes.All, nodes.Any)):
-        joiner = " and " if isinstance(node, nodes.All) else " or "
-        parts = []
-        for operand in node.operands:
-            text = render_condition(operand)
-            if isinstance(operand, (nodes.All, nodes.Any)):
-                text = f"({text})"
-            parts.append(text)
-        return joiner.join(parts)
-    if isinstance(node, nodes.Compare):
-        return f"{render_condition(node.left)} {node.op} {render_condition(node.right)}"
-    if isinstance(node, nodes.Between):
-        return (
-            f"{render_condition(node.subject)} between {render_condition(node.low)}"
-            f" and {render_condition(node.high)}"
-        )
-    if isinstance(node, nodes.IsKnown):
-        return f"{node.name.name} is {'known' if node.known else 'unknown'}"
-    if isinstance(node, nodes.InValues):
-        if len(node.values) == 1:
-            return f"{node.name.name} is {'not ' if node.negated else ''}{node.values[0]}"
-        return f"{node.name.name} {'not ' if node.negated else ''}in [{', '.join(node.values)}]"
-    if isinstance(node, nodes.Call):
-        return f"{node.function}({', '.join(render_condition(a) for a in node.arguments)})"
-    raise TypeError(f"cannot render {node!r}")  # pragma: no cover
-
-
 @attrs.frozen
 class Atom:
     """One test of a condition, with its value and the facts it looked at."""
@@ -232,4 +193,4 @@ def explain(node: nodes.Condition, env: Env) -> tuple[Value, list[Atom]]:
                 decisive.extend(sub_atoms)
         return value, decisive
     facts = tuple(dict.fromkeys((n, env.lookup(n)) for n in _names(node)))
-    return value, [Atom(render_condition(node), value, facts)]
+    return value, [Atom(unparse(node), value, facts)]

@@ -32,8 +32,10 @@ from cramprules import whatif
 from cramprules.claims import resolve
 from cramprules.evaluator import Value
 from cramprules.names import closest
+from cramprules.nodes import Action
 from cramprules.outcomes import describe_value
 from cramprules.states import State
+from cramprules.unparse import unparse
 
 if TYPE_CHECKING:
     from cramprules import nodes
@@ -288,12 +290,10 @@ class _Builder:
         self._flips: dict[str, tuple[Flip, ...]] = {}
 
     def condition(self, node: nodes.Condition) -> ConditionExplanation:
-        from cramprules.evaluator import render_condition
-
         value, atoms = self.report.decided_by(node)
         span = node.span
         return ConditionExplanation(
-            text=render_condition(node),
+            text=unparse(node),
             where=f"{span.origin}:{span.line}" if span is not None else None,
             value=_word(value),
             decided_by=tuple(
@@ -406,12 +406,12 @@ class _Builder:
         report = self.report
         items: list[tuple[str, str, str, AnyType]] = []
         for referral in report.referrals:
-            text = f"refer {referral.to}" + (" urgent" if referral.urgent else "")
+            text = unparse(Action("refer", referral.to, urgent=referral.urgent))
             items.append(("refer", referral.to, text, referral))
         for cause in report.causes:
-            items.append(("suspect", cause.name, f"suspect {cause.name}", cause))
+            items.append(("suspect", cause.name, unparse(Action("suspect", cause.name)), cause))
         for rec in report.recommendations:
-            text = f"{rec.action} {rec.option}" + (f" over {', '.join(rec.over)}" if rec.over else "")
+            text = unparse(Action(rec.action, rec.option, over=rec.over))
             items.append((rec.action, rec.option, text, rec))
         out = []
         for kind, target, text, item in items:

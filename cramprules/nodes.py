@@ -1,9 +1,12 @@
 """The syntax tree of a ``.cramp`` file, as frozen attrs values.
 
-The parser builds these; the checker resolves names over them; the formatter
-prints them back.  Every node keeps its :class:`Span` so that any later error
-can point at the source, but spans never take part in equality: a parsed
-tree compares equal to one built by hand.
+The parser builds these; the checker resolves names over them;
+:mod:`cramprules.unparse` prints them back.  Every node keeps its
+:class:`Span` so that any later error can point at the source, and every
+statement its :class:`Layout` (where its clauses start, how its texts were
+split) so that ``fmt`` can keep the author's comments and line breaks; but
+neither takes part in equality: a parsed tree compares equal to one built by
+hand.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "IncludeDecl",
     "Invariant",
     "IsKnown",
+    "Layout",
     "Name",
     "Not",
     "Number",
@@ -71,6 +75,29 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.origin}:{self.line}:{self.column}"
+
+
+@attrs.frozen
+class Layout:
+    """How a statement was written, beyond what it says: for ``fmt`` to keep the author's layout."""
+
+    start: Span
+    """The statement from its first keyword (its ``span`` may point at its name instead)."""
+    clauses: tuple[tuple[str, Span], ...] = ()
+    """Where each clause starts, by the field it sets: ``unless``, ``sources``, ``version``, ``given``..."""
+    pieces: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The adjacent texts that a ``because`` or ``detail`` was written as."""
+    items: tuple[Span, ...] = ()
+    """Where each item of an example's ``given`` starts."""
+
+    def clause(self, field: str) -> Span | None:
+        """Where the clause setting ``field`` starts (the last one, if it was given twice)."""
+        found = [span for key, span in self.clauses if key == field]
+        return found[-1] if found else None
+
+    def written(self, field: str) -> tuple[str, ...]:
+        """The texts that a text field was written as, or nothing."""
+        return next((texts for key, texts in self.pieces if key == field), ())
 
 
 # ---------------------------------------------------------------- conditions
@@ -208,12 +235,7 @@ class Action:
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
     def __str__(self) -> str:
-        text = f"{self.kind} {self.target}"
-        if self.over:
-            text += " over " + ", ".join(self.over)
-        if self.urgent:
-            text += " urgent"
-        return text
+        return _unparse(self)
 
 
 # ---------------------------------------------------------------- declarations
@@ -229,6 +251,7 @@ class RulesetHeader:
     status: str | None = None
     evidence: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -237,12 +260,13 @@ class SourceDecl:
     label: str
     url: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
 class BoolType:
     def __str__(self) -> str:
-        return "bool"
+        return _unparse(self)
 
 
 @attrs.frozen
@@ -251,9 +275,7 @@ class NumberType:
     high: float | int | None = None
 
     def __str__(self) -> str:
-        if self.low is None or self.high is None:
-            return "number"
-        return f"number {self.low}..{self.high}"
+        return _unparse(self)
 
 
 @attrs.frozen
@@ -261,7 +283,7 @@ class EnumType:
     values: tuple[str, ...]
 
     def __str__(self) -> str:
-        return "one of " + ", ".join(self.values)
+        return _unparse(self)
 
 
 FactType = BoolType | NumberType | EnumType
@@ -275,6 +297,7 @@ class FactDecl:
     unit: str | None = None
     derived: bool = False
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -283,6 +306,7 @@ class OptionDecl:
     label: str | None = None
     group: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -292,6 +316,7 @@ class GroupDecl:
     name: str
     label: str
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -300,18 +325,21 @@ class CauseDecl:
     label: str | None = None
     sources: tuple[str, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
 class IncludeDecl:
     path: str
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
 class ExtendsDecl:
     name: str
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
@@ -332,6 +360,7 @@ class Rule:
     status: str | None = None
     author: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 # ---------------------------------------------------------------- invariants
@@ -366,6 +395,7 @@ class Invariant:
     condition: Condition | None
     claim: Claim
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 # ---------------------------------------------------------------- examples
@@ -397,6 +427,7 @@ class Example:
     given: tuple[Given, ...]
     expectations: tuple[Expectation, ...]
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    layout: Layout | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 Statement = (
@@ -412,6 +443,13 @@ Statement = (
     | Invariant
     | Example
 )
+
+
+def _unparse(node: Action | FactType) -> str:
+    """The node as the language writes it, by the one printer (which imports this module)."""
+    from cramprules.unparse import unparse
+
+    return unparse(node)
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ import attrs
 
 from cramprules import nodes, whatif
 from cramprules.claims import Resolution, resolve
-from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret, render_condition
+from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret
 from cramprules.outcomes import (
     Cause,
     FactChange,
@@ -30,6 +30,7 @@ from cramprules.outcomes import (
     WhatIf,
 )
 from cramprules.states import OUTCOMES, State
+from cramprules.unparse import unparse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -76,7 +77,7 @@ def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env
     rule = program.rules[rule_index]
     parts = []
     if rule.unless is not None and interpret(rule.unless, env) is None:
-        parts.append(f"unless {render_condition(rule.unless)}")
+        parts.append(f"unless {unparse(rule.unless)}")
     for other_index, other in enumerate(program.rules):
         if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
             parts.append(f"unless rule '{other.name}' applies")

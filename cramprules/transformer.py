@@ -8,7 +8,9 @@ Python's stack.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any as AnyType
+from typing import NamedTuple
 
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.tree import Meta
@@ -48,6 +50,23 @@ def number(token: Token | str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
+class _Clause(NamedTuple):
+    """One clause of a rule or ruleset header: the field it sets, and how it was written."""
+
+    key: str
+    value: AnyType
+    span: nodes.Span | None
+    pieces: tuple[str, ...] = ()
+
+
+class _Given(NamedTuple):
+    """An example's ``given`` clause: its items, where it starts and where each item starts."""
+
+    items: tuple[nodes.Given, ...]
+    span: nodes.Span | None
+    starts: tuple[nodes.Span, ...]
+
+
 @v_args(meta=True)
 class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     """One method per grammar rule, each returning a node."""
@@ -74,6 +93,29 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             token.end_column or token.column or 0,
         )
 
+    def _layout(
+        self,
+        meta: Meta,
+        clauses: Sequence[_Clause] = (),
+        items: tuple[nodes.Span, ...] = (),
+    ) -> nodes.Layout | None:
+        start = self._span(meta)
+        if start is None:
+            return None
+        return nodes.Layout(
+            start,
+            tuple((c.key, c.span) for c in clauses if c.span is not None),
+            tuple((c.key, c.pieces) for c in clauses if c.pieces),
+            items,
+        )
+
+    def _item(
+        self, meta: Meta, name: Token, value: bool | float | str | None
+    ) -> tuple[nodes.Given, nodes.Span]:
+        """An example's given item, and where it starts (for ``not x``, at the ``not``)."""
+        span = self._token_span(name)
+        return nodes.Given(str(name), value, span=span), self._span(meta) or span
+
     def _nest(self, node: AnyType, children: list[AnyType], meta: Meta) -> AnyType:
         depth = 1 + max((self._depth.get(id(c), 0) for c in children), default=0)
         if depth > MAX_NESTING:
@@ -89,17 +131,18 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     def ruleset_decl(self, meta: Meta, children: list[AnyType]) -> nodes.RulesetHeader:
         name, title, *clauses = children
         fields: dict[str, AnyType] = {}
-        for key, value, *_ in clauses:
-            fields[key] = value
+        for clause in clauses:
+            fields[clause.key] = clause.value
         return nodes.RulesetHeader(
             name=str(name),
             title=unquote(title) if title is not None else None,
             span=self._span(meta),
+            layout=self._layout(meta, clauses),
             **fields,
         )
 
-    def version_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("version", unquote(children[0]), self._span(meta))
+    def version_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        return _Clause("version", unquote(children[0]), self._span(meta))
 
     def source_decl(self, meta: Meta, children: list[AnyType]) -> nodes.SourceDecl:
         name, label, url = children
@@ -108,6 +151,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             unquote(label),
             unquote(url) if url is not None else None,
             span=self._span(meta),
+            layout=self._layout(meta),
         )
 
     def fact_decl(self, meta: Meta, children: list[AnyType]) -> nodes.FactDecl:
@@ -119,6 +163,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             unit=unquote(unit) if unit is not None else None,
             derived=derived is not None,
             span=self._token_span(name),
+            layout=self._layout(meta),
         )
 
     def bool_type(self, meta: Meta, children: list[AnyType]) -> nodes.BoolType:
@@ -141,26 +186,30 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             unquote(label) if label is not None else None,
             str(group) if group is not None else None,
             span=self._token_span(name),
+            layout=self._layout(meta),
         )
 
     def group_decl(self, meta: Meta, children: list[Token]) -> nodes.GroupDecl:
         name, label = children
-        return nodes.GroupDecl(str(name), unquote(label), span=self._token_span(name))
+        return nodes.GroupDecl(
+            str(name), unquote(label), span=self._token_span(name), layout=self._layout(meta)
+        )
 
     def cause_decl(self, meta: Meta, children: list[AnyType]) -> nodes.CauseDecl:
         name, label, cite = children
         return nodes.CauseDecl(
             str(name),
             unquote(label) if label is not None else None,
-            sources=cite[1] if cite is not None else (),
+            sources=cite.value if cite is not None else (),
             span=self._token_span(name),
+            layout=self._layout(meta),
         )
 
     def include_decl(self, meta: Meta, children: list[Token]) -> nodes.IncludeDecl:
-        return nodes.IncludeDecl(unquote(children[0]), span=self._span(meta))
+        return nodes.IncludeDecl(unquote(children[0]), span=self._span(meta), layout=self._layout(meta))
 
     def extends_decl(self, meta: Meta, children: list[Token]) -> nodes.ExtendsDecl:
-        return nodes.ExtendsDecl(str(children[0]), span=self._span(meta))
+        return nodes.ExtendsDecl(str(children[0]), span=self._span(meta), layout=self._layout(meta))
 
     # ------------------------------------------------------------ rules
 
@@ -169,11 +218,12 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
         clauses = list(body["clauses"])
         if priority is not None:
             clauses.insert(0, priority)
-        return self._rule(str(name), body, clauses, self._token_span(name))
+        return self._rule(str(name), body, clauses, self._token_span(name), self._layout(meta, clauses))
 
     def anonymous_rule(self, meta: Meta, children: list[AnyType]) -> nodes.Rule:
         body = children[0]
-        return self._rule(None, body, body["clauses"], self._span(meta))
+        clauses = body["clauses"]
+        return self._rule(None, body, clauses, self._span(meta), self._layout(meta, clauses))
 
     def rule_body(self, meta: Meta, children: list[AnyType]) -> dict[str, AnyType]:
         condition, actions, *clauses = children
@@ -183,11 +233,12 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
         self,
         name: str | None,
         body: dict[str, AnyType],
-        clauses: list[tuple[str, AnyType, nodes.Span | None]],
+        clauses: list[_Clause],
         span: nodes.Span | None,
+        layout: nodes.Layout | None,
     ) -> nodes.Rule:
         fields: dict[str, AnyType] = {}
-        for key, value, where in clauses:
+        for key, value, where, _ in clauses:
             if key in fields:
                 self.problems.append(
                     Diagnostic(
@@ -203,24 +254,26 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
                 )
                 continue
             fields[key] = value
-        return nodes.Rule(name, body["condition"], tuple(body["actions"]), span=span, **fields)
+        return nodes.Rule(name, body["condition"], tuple(body["actions"]), span=span, layout=layout, **fields)
 
-    def unless_clause(self, meta: Meta, children: list[AnyType]) -> tuple[str, AnyType, AnyType]:
-        return ("unless", children[0], self._span(meta))
+    def unless_clause(self, meta: Meta, children: list[AnyType]) -> _Clause:
+        return _Clause("unless", children[0], self._span(meta))
 
-    def because_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("because", "".join(unquote(c) for c in children), self._span(meta))
+    def because_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        pieces = tuple(unquote(c) for c in children)
+        return _Clause("because", "".join(pieces), self._span(meta), pieces)
 
-    def detail_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("detail", "".join(unquote(c) for c in children), self._span(meta))
+    def detail_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        pieces = tuple(unquote(c) for c in children)
+        return _Clause("detail", "".join(pieces), self._span(meta), pieces)
 
-    def cite_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("sources", tuple(str(c) for c in children), self._span(meta))
+    def cite_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        return _Clause("sources", tuple(str(c) for c in children), self._span(meta))
 
-    def overrides_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("overrides", tuple(str(c) for c in children), self._span(meta))
+    def overrides_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        return _Clause("overrides", tuple(str(c) for c in children), self._span(meta))
 
-    def priority_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
+    def priority_clause(self, meta: Meta, children: list[Token]) -> _Clause:
         value = number(children[0])
         if not isinstance(value, int):
             self.problems.append(
@@ -235,14 +288,14 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
                 )
             )
             value = 0
-        return ("priority", value, self._span(meta))
+        return _Clause("priority", value, self._span(meta))
 
-    def evidence_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
+    def evidence_clause(self, meta: Meta, children: list[Token]) -> _Clause:
         token = children[0]
         value = unquote(token) if token.type == "STRING" else str(token)
-        return ("evidence", value, self._span(meta))
+        return _Clause("evidence", value, self._span(meta))
 
-    def reviewed_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
+    def reviewed_clause(self, meta: Meta, children: list[Token]) -> _Clause:
         token = children[0]
         try:
             value: datetime.date | None = datetime.date.fromisoformat(str(token))
@@ -260,13 +313,13 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
                 )
             )
             value = None
-        return ("reviewed", value, self._span(meta))
+        return _Clause("reviewed", value, self._span(meta))
 
-    def status_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("status", str(children[0]), self._span(meta))
+    def status_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        return _Clause("status", str(children[0]), self._span(meta))
 
-    def author_clause(self, meta: Meta, children: list[Token]) -> tuple[str, AnyType, AnyType]:
-        return ("author", unquote(children[0]), self._span(meta))
+    def author_clause(self, meta: Meta, children: list[Token]) -> _Clause:
+        return _Clause("author", unquote(children[0]), self._span(meta))
 
     def actions(self, meta: Meta, children: list[nodes.Action]) -> list[nodes.Action]:
         return children
@@ -357,7 +410,9 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     def invariant_decl(self, meta: Meta, children: list[AnyType]) -> nodes.Invariant:
         label, condition, claim = children
-        return nodes.Invariant(unquote(label), condition, claim, span=self._span(meta))
+        return nodes.Invariant(
+            unquote(label), condition, claim, span=self._span(meta), layout=self._layout(meta)
+        )
 
     def claim_or(self, meta: Meta, children: list[AnyType]) -> AnyType:
         if len(children) == 1:
@@ -376,27 +431,30 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     def example_decl(self, meta: Meta, children: list[AnyType]) -> nodes.Example:
         label, given, *expectations = children
+        clauses = [_Clause("given", None, given.span)] if given is not None else []
         return nodes.Example(
             unquote(label),
-            tuple(given or ()),
+            given.items if given is not None else (),
             tuple(e for e in expectations if e is not None),
             span=self._span(meta),
+            layout=self._layout(meta, clauses, given.starts if given is not None else ()),
         )
 
-    def given_clause(self, meta: Meta, children: list[nodes.Given]) -> list[nodes.Given]:
-        return children
+    def given_clause(self, meta: Meta, children: list[tuple[nodes.Given, nodes.Span]]) -> _Given:
+        return _Given(
+            tuple(item for item, _ in children), self._span(meta), tuple(start for _, start in children)
+        )
 
-    def given_true(self, meta: Meta, children: list[Token]) -> nodes.Given:
-        return nodes.Given(str(children[0]), True, span=self._token_span(children[0]))
+    def given_true(self, meta: Meta, children: list[Token]) -> tuple[nodes.Given, nodes.Span]:
+        return self._item(meta, children[0], True)
 
-    def given_false(self, meta: Meta, children: list[Token]) -> nodes.Given:
-        name = children[-1]
-        return nodes.Given(str(name), False, span=self._token_span(name))
+    def given_false(self, meta: Meta, children: list[Token]) -> tuple[nodes.Given, nodes.Span]:
+        return self._item(meta, children[-1], False)
 
-    def given_unknown(self, meta: Meta, children: list[Token]) -> nodes.Given:
-        return nodes.Given(str(children[0]), None, span=self._token_span(children[0]))
+    def given_unknown(self, meta: Meta, children: list[Token]) -> tuple[nodes.Given, nodes.Span]:
+        return self._item(meta, children[0], None)
 
-    def given_value(self, meta: Meta, children: list[AnyType]) -> nodes.Given:
+    def given_value(self, meta: Meta, children: list[AnyType]) -> tuple[nodes.Given, nodes.Span]:
         name = children[0]
         if len(children) == 3 and str(children[1]) not in ("=", "=="):
             self.problems.append(
@@ -419,7 +477,7 @@ class ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             value = {"true": True, "false": False, "yes": True, "no": False}.get(word, word)
         else:  # a bare token from `NAME "is" NAME`
             value = str(value_node)
-        return nodes.Given(str(name), value, span=self._token_span(name))
+        return self._item(meta, name, value)
 
     def expect_outcome(self, meta: Meta, children: list[AnyType]) -> nodes.Expectation:
         negated, conditional, action = children

@@ -32,13 +32,14 @@ import attrs
 
 from cramprules import nodes
 from cramprules.checker import names_in
-from cramprules.evaluator import environment, interpret, render_condition
+from cramprules.evaluator import environment, interpret
 from cramprules.exceptions import CramprulesError, RulesetError
 from cramprules.outcomes import describe_value
 from cramprules.parser import parse
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
+from cramprules.unparse import unparse
 
 __all__ = [
     "ConditionCoverage",
@@ -47,7 +48,6 @@ __all__ = [
     "ExampleRun",
     "Failure",
     "RuleCoverage",
-    "describe_expectation",
     "find_rulesets",
     "run_example",
     "run_examples",
@@ -108,7 +108,7 @@ class ExampleResult:
             lines.append(f"  error: {self.error}")
         for failure in self.failures:
             at = f" (line {failure.line})" if failure.line else ""
-            lines.append(f"  {describe_expectation(failure.expectation)}{at}")
+            lines.append(f"  {unparse(failure.expectation)}{at}")
             lines.append(f"    expected: {failure.expected}")
             lines.append(f"    actual:   {failure.actual}")
             lines.extend(f"    - {describe_entry(entry)}" for entry in failure.trace)
@@ -263,36 +263,21 @@ def describe_given(facts: Mapping[str, AnyType]) -> str:
     )
 
 
-def describe_expectation(expectation: nodes.Expectation) -> str:
-    """The ``expect`` line as written."""
-    words = ["expect"]
-    if expectation.negated:
-        words.append("not")
-    if expectation.conditional:
-        words.append("conditional")
-    if expectation.question is not None:
-        words.append(f"question {expectation.question}")
-    elif expectation.action is not None:
-        words.append(str(expectation.action))
-    return " ".join(words)
-
-
 def _outcomes(report: Report, action: nodes.Action) -> list[tuple[str, str]]:
     """``(description, status)`` of everything in the report about the action's target."""
     out: list[tuple[str, str]] = []
     if action.kind in ("recommend", "prefer", "avoid"):
         for rec in report.recommendations:
             if rec.option == action.target:
-                over = f" over {', '.join(rec.over)}" if rec.over else ""
-                out.append((f"{rec.action} {rec.option}{over}", rec.status))
+                out.append((unparse(nodes.Action(rec.action, rec.option, over=rec.over)), rec.status))
     elif action.kind == "refer":
         for ref in report.referrals:
             if ref.to == action.target:
-                out.append((f"refer {ref.to}{' urgent' if ref.urgent else ''}", ref.status))
+                out.append((unparse(nodes.Action("refer", ref.to, urgent=ref.urgent)), ref.status))
     else:
         for cause in report.causes:
             if cause.name == action.target:
-                out.append((f"suspect {cause.name}", cause.status))
+                out.append((unparse(nodes.Action("suspect", cause.name)), cause.status))
     return out
 
 
@@ -413,7 +398,7 @@ def coverage(ruleset: Ruleset, reports: Sequence[Report], origins: Iterable[str]
                 tests.append(
                     ConditionCoverage(
                         rule=rule.name,
-                        text=render_condition(leaf),
+                        text=unparse(leaf),
                         clause=clause,
                         origin=leaf.span.origin if leaf.span else rule.origin,
                         line=leaf.span.line if leaf.span else rule.line,

@@ -42,16 +42,16 @@ from cramprules.authoring.space import (
 )
 from cramprules.checker import names_in
 from cramprules.claims import resolve
-from cramprules.evaluator import environment, interpret, render_condition
+from cramprules.evaluator import environment, interpret
 from cramprules.outcomes import describe_value
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
+from cramprules.unparse import unparse
 
 __all__ = [
     "Counterexample",
     "InvariantResult",
-    "render_claim",
     "verify",
     "verify_all",
 ]
@@ -102,25 +102,6 @@ def _given(value: Value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return describe_value(value)
-
-
-def render_claim(claim: nodes.Claim) -> str:
-    """A claim written back in the language."""
-    if isinstance(claim, nodes.Action):
-        return str(claim)
-    if isinstance(claim, nodes.ClaimNot):
-        inner = render_claim(claim.operand)
-        if isinstance(claim.operand, (nodes.ClaimAll, nodes.ClaimAny)):
-            inner = f"({inner})"
-        return f"not {inner}"
-    joiner = " and " if isinstance(claim, nodes.ClaimAll) else " or "
-    parts = []
-    for operand in claim.operands:
-        text = render_claim(operand)
-        if isinstance(operand, (nodes.ClaimAll, nodes.ClaimAny)):
-            text = f"({text})"
-        parts.append(text)
-    return joiner.join(parts)
 
 
 def _atoms(claim: nodes.Claim) -> list[nodes.Action]:
@@ -193,7 +174,7 @@ class _Judge:
         shown = frozenset(resolve(self.ruleset.claims, states).shown)
         parts = []
         for atom in dict.fromkeys(_atoms(self.claim)):
-            parts.append(f"{atom}: {'yes' if self.atom(atom, states, shown) else 'no'}")
+            parts.append(f"{unparse(atom)}: {'yes' if self.atom(atom, states, shown) else 'no'}")
         return "; ".join(parts)
 
 
@@ -352,11 +333,3 @@ def _counterexample(
 def verify_all(ruleset: Ruleset, *, limit: int = DEFAULT_MAX_COMBINATIONS) -> tuple[InvariantResult, ...]:
     """Every invariant of the ruleset, in source order."""
     return tuple(verify(ruleset, inv, limit=limit) for inv in ruleset.program.invariants)
-
-
-def describe_invariant(invariant: nodes.Invariant) -> str:
-    """``if CONDITION then CLAIM``, as written."""
-    claim = render_claim(invariant.claim)
-    if invariant.condition is None:
-        return claim
-    return f"if {render_condition(invariant.condition)} then {claim}"

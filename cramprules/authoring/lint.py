@@ -23,7 +23,7 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.authoring.invariants import InvariantResult, describe_invariant, verify_all
+from cramprules.authoring.invariants import InvariantResult, verify_all
 from cramprules.authoring.space import (
     DEFAULT_MAX_COMBINATIONS,
     Dependencies,
@@ -34,11 +34,12 @@ from cramprules.authoring.space import (
 )
 from cramprules.checker import names_in
 from cramprules.claims import resolve
-from cramprules.evaluator import Env, interpret, render_condition
+from cramprules.evaluator import Env, interpret
 from cramprules.exceptions import Diagnostic, RulesetError, Severity
 from cramprules.model import Program, RuleSpec
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
+from cramprules.unparse import invariant_body, unparse
 
 __all__ = [
     "CODES",
@@ -307,8 +308,7 @@ class _Analysis:
                 never.add(rule.name)
                 self.add(
                     "never-true",
-                    f"the condition of rule '{rule.name}' can never be true: "
-                    f"{render_condition(rule.condition)}",
+                    f"the condition of rule '{rule.name}' can never be true: {unparse(rule.condition)}",
                     rule.condition.span or rule.span,
                     hint="two of its tests contradict each other (or test a cause no rule "
                     "suspects); fix the condition or remove the rule",
@@ -316,7 +316,7 @@ class _Analysis:
             elif rule.unless is not None and self._can_be_true(rule.unless) is False:
                 self.add(
                     "unless-never-true",
-                    f"the 'unless' of rule '{rule.name}' can never be true: {render_condition(rule.unless)}",
+                    f"the 'unless' of rule '{rule.name}' can never be true: {unparse(rule.unless)}",
                     rule.unless.span or rule.span,
                     hint="the exception never applies; fix it or remove the 'unless'",
                 )
@@ -489,8 +489,8 @@ class _Analysis:
                 if across:
                     self.add(
                         "plugin-conflict",
-                        f"plugin '{plugins[0]}' says '{positive.kind} {positive.target}' (rule "
-                        f"'{good.name}') and plugin '{plugins[1]}' says 'avoid {avoid.target}' (rule "
+                        f"plugin '{plugins[0]}' says '{unparse(positive)}' (rule "
+                        f"'{good.name}') and plugin '{plugins[1]}' says '{unparse(avoid)}' (rule "
                         f"'{bad.name}'), and both {can} fire for the same person",
                         later.span,
                         hint="the plugins' authors should agree: one rule should 'override' the other",
@@ -499,8 +499,8 @@ class _Analysis:
                     self.add(
                         "unresolved-conflict",
                         f"rule '{later.name}' and rule '{other.name}' ({_where(other)}) {can} fire "
-                        f"together, one saying '{positive.kind} {positive.target}' and the other "
-                        f"'avoid {avoid.target}'; the default 'avoid wins' decides",
+                        f"together, one saying '{unparse(positive)}' and the other "
+                        f"'{unparse(avoid)}'; the default 'avoid wins' decides",
                         later.span,
                         hint=f"if avoiding is meant, add 'overrides {good.name}' to rule '{bad.name}'; "
                         f"if not, add 'overrides {bad.name}' to rule '{good.name}' or give it a "
@@ -631,7 +631,7 @@ class _Analysis:
                 concluder = program.rules[j]
                 step = f"it needs '{cause}', which rule '{concluder.name}' suspects"
                 if concluder.unless is not None:
-                    return f"{step}, and that rule has 'unless {render_condition(concluder.unless)}'"
+                    return f"{step}, and that rule has 'unless {unparse(concluder.unless)}'"
                 overriders = self.dependencies.overriders.get(j, ())
                 if overriders:
                     names = ", ".join(f"'{program.rules[k].name}'" for k in overriders)
@@ -674,8 +674,7 @@ def _invariant_findings(results: Sequence[InvariantResult], sources: _Sources) -
                     f'invariant "{invariant.label}" does not hold: with {example.describe_facts()} '
                     f"(all other facts unknown), {example.outcome}",
                     invariant.span,
-                    hint=f"the invariant says: {describe_invariant(invariant)}; fix the rules "
-                    "or the invariant",
+                    hint=f"the invariant says: {invariant_body(invariant)}; fix the rules or the invariant",
                 )
             )
         elif result.status == "unverified":

@@ -26,8 +26,8 @@ import attrs
 from cramprules import nodes
 from cramprules.checker import names_in
 from cramprules.claims import ClaimSpec
-from cramprules.evaluator import render_condition
 from cramprules.model import FactSpec, Program
+from cramprules.unparse import unparse
 
 __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
@@ -117,7 +117,7 @@ def opaque_tests(conditions: Iterable[nodes.Condition | None], program: Program)
     found: list[str] = []
     for node in _walk(conditions):
         if isinstance(node, nodes.Call):
-            found.append(render_condition(node))
+            found.append(unparse(node))
         elif isinstance(node, (nodes.Compare, nodes.Between)):
             operands = (
                 (node.left, node.right)
@@ -126,7 +126,7 @@ def opaque_tests(conditions: Iterable[nodes.Condition | None], program: Program)
             )
             named = [o for o in operands if isinstance(o, nodes.Name) and o.name in program.facts]
             if len(named) > 1:
-                found.append(render_condition(node))
+                found.append(unparse(node))
     return list(dict.fromkeys(found))
 
 

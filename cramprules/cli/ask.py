@@ -153,15 +153,13 @@ class Consultation:
 
     def why(self, question: AnyType) -> None:
         """MYCIN's WHY: the rules this answer decides."""
-        from cramprules.evaluator import render_condition
+        from cramprules.unparse import unparse
 
         for name in question.affects:
             rule = self.ruleset.program.rule(name)
             where = f" ({rule.origin}:{rule.line})" if rule.line is not None else ""
-            actions = " and ".join(str(a) for a in rule.actions)
-            self.say(
-                f"   It decides rule {name}{where}: if {render_condition(rule.condition)} then {actions}"
-            )
+            actions = " and ".join(unparse(a) for a in rule.actions)
+            self.say(f"   It decides rule {name}{where}: if {unparse(rule.condition)} then {actions}")
 
     def answers(self, report: AnyType) -> dict[str, object]:
         """Every fact given or answered, coerced, and ``null`` for each "don't know"."""

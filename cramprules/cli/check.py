@@ -26,7 +26,7 @@ def _count(n: int, severity: str) -> str:
 
 def _invariant_lines(result: AnyType) -> list[str]:
     from cramprules.authoring.examples import describe_entry
-    from cramprules.authoring.invariants import describe_invariant
+    from cramprules.unparse import invariant_body
 
     lines = []
     for verdict in result.invariants:
@@ -41,7 +41,7 @@ def _invariant_lines(result: AnyType) -> list[str]:
             lines.append(f"  unproved {label}: {verdict.reason}")
         else:
             example = verdict.counterexample
-            lines.append(f"  FAILED   {label}: {describe_invariant(verdict.invariant)}")
+            lines.append(f"  FAILED   {label}: {invariant_body(verdict.invariant)}")
             lines.append(f"           counterexample: {example.describe_facts()} (all other facts unknown)")
             lines.append(f"           outcome: {example.outcome}")
             lines.extend(f"           - {describe_entry(entry)}" for entry in example.trace)

@@ -119,9 +119,9 @@ def to_json(runs: Sequence[AnyType], min_coverage: float | None, exit_code: int)
 
 
 def _describe(expectation: AnyType) -> str:
-    from cramprules.authoring.examples import describe_expectation
+    from cramprules.unparse import unparse
 
-    return describe_expectation(expectation)
+    return unparse(expectation)
 
 
 @click.command("test")

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 import cramprules
 from cramprules import nodes
-from cramprules.evaluator import Env, interpret, render_condition
+from cramprules.evaluator import Env, interpret
 from cramprules.states import State
+from cramprules.unparse import unparse
 
 T, F, U = True, False, None
 
@@ -137,9 +138,7 @@ def kleene_state(condition: bool | None, unless: bool | None) -> int:
 def test_generated_code_agrees_with_the_interpreter(
     condition: nodes.Condition, unless: nodes.Condition, facts: dict[str, object]
 ) -> None:
-    text = (
-        DECLARATIONS + f"if {render_condition(condition)} then recommend x unless {render_condition(unless)}"
-    )
+    text = DECLARATIONS + f"if {unparse(condition)} then recommend x unless {unparse(unless)}"
     rs = ENGINE.parse_ruleset(text)
     env = Env({name: facts.get(name) for name in rs.facts}, {})
     expected = kleene_state(interpret(condition, env), interpret(unless, env))
@@ -152,7 +151,7 @@ def test_the_two_valued_and_three_valued_deciders_agree_on_complete_input(
     condition: nodes.Condition, facts: dict[str, object]
 ) -> None:
     complete = {"a": True, "b": False, "c": True, "n": 5, "e": "y", **facts}
-    rs = ENGINE.parse_ruleset(DECLARATIONS + f"if {render_condition(condition)} then recommend x")
+    rs = ENGINE.parse_ruleset(DECLARATIONS + f"if {unparse(condition)} then recommend x")
     values, fast_states = rs.compiled.run(complete)
     assert rs.compiled.decide(values) == fast_states
 
@@ -162,6 +161,6 @@ def test_the_two_valued_and_three_valued_deciders_agree_on_complete_input(
 def test_rendering_a_condition_parses_back_to_the_same_tree(condition: nodes.Condition) -> None:
     from cramprules.parser import parse
 
-    (rule,) = parse(f"if {render_condition(condition)} then recommend x").statements
+    (rule,) = parse(f"if {unparse(condition)} then recommend x").statements
     assert isinstance(rule, nodes.Rule)
     assert rule.condition == condition
