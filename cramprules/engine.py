@@ -20,7 +20,7 @@ from cramprules import plugins as _plugins
 from cramprules._resources import display_path
 from cramprules._version import __version__
 from cramprules.checker import SourceText, check
-from cramprules.exceptions import CramprulesError, FactError, PluginError
+from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
@@ -109,7 +109,7 @@ class Engine:
     def _named_source(self, name: str) -> SourceText:
         found = self._collected("cramprules_rulesets", "ruleset", _plugins.ruleset_check)
         if name not in found:
-            raise KeyError(name, list(found))
+            raise UnknownRuleset(name, list(found))
         thing, plugin = found[name]
         if isinstance(thing, Path):
             try:
@@ -212,17 +212,7 @@ class Engine:
         with self._lock:
             if key in self._rulesets:
                 return self._rulesets[key]
-        try:
-            source = self._named_source(name)
-        except KeyError as exc:
-            known = exc.args[1] if len(exc.args) > 1 else []
-            guess = closest(name, known)
-            hint = (
-                f"; did you mean '{guess}'?"
-                if guess
-                else (f"; known rulesets: {', '.join(known)}" if known else "; no plugin offers any ruleset")
-            )
-            raise CramprulesError(f"there is no ruleset called '{name}'{hint}") from None
+        source = self._named_source(name)
         ruleset = self._build(source, include_testing=include_testing)
         with self._lock:
             return self._rulesets.setdefault(key, ruleset)

@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 
 import attrs
 
+from cramprules.names import closest
+
 __all__ = [
     "CramprulesError",
     "Diagnostic",
@@ -21,6 +23,7 @@ __all__ = [
     "RulesetError",
     "RulesetSyntaxError",
     "Severity",
+    "UnknownRuleset",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -195,3 +198,23 @@ class PluginError(CramprulesError):
     def __init__(self, message: str, *, plugin: str | None = None) -> None:
         self.plugin = plugin
         super().__init__(message)
+
+
+class UnknownRuleset(CramprulesError):
+    """No plugin offers a ruleset of this name.
+
+    ``known`` holds the names that are offered, so whoever catches it (the
+    engine's caller, or the checker for an ``extends``) can suggest one.
+    """
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        guess = closest(name, self.known)
+        if guess:
+            hint = f"; did you mean '{guess}'?"
+        elif self.known:
+            hint = f"; known rulesets: {', '.join(self.known)}"
+        else:
+            hint = "; no plugin offers any ruleset"
+        super().__init__(f"there is no ruleset called '{name}'{hint}")

@@ -59,6 +59,7 @@ __all__ = [
     "Span",
     "Statement",
     "Text",
+    "names_in",
     "walk",
 ]
 
@@ -217,6 +218,11 @@ def walk(*conditions: Condition | Operand | None) -> Iterator[Condition | Operan
             stack.append(node.name)
         elif isinstance(node, Call):
             stack.extend(node.arguments)
+
+
+def names_in(*conditions: Condition | None) -> set[str]:
+    """Every bare name the given conditions test (facts and causes alike)."""
+    return {node.name for node in walk(*conditions) if isinstance(node, Name)}
 
 
 # ---------------------------------------------------------------- actions

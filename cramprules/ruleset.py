@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
-from cramprules.checker import names_in
 from cramprules.claims import ClaimSpec, source_of
 from cramprules.compiler import Compiled, Decisions, Functions, compile_program
 from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
+from cramprules.nodes import names_in
 from cramprules.outcomes import Recommendation, Referral, Source
 from cramprules.report import Report
 from cramprules.whatif import candidate_values

@@ -25,17 +25,15 @@ ruleset that extends it; they belong to the base.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any as AnyType
 
 import attrs
 
 from cramprules import nodes
-from cramprules.checker import names_in
 from cramprules.evaluator import environment, interpret
 from cramprules.exceptions import CramprulesError, RulesetError
+from cramprules.nodes import names_in
 from cramprules.outcomes import describe_value
-from cramprules.parser import parse
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
@@ -48,7 +46,6 @@ __all__ = [
     "ExampleRun",
     "Failure",
     "RuleCoverage",
-    "find_rulesets",
     "run_example",
     "run_examples",
     "run_ruleset",
@@ -479,87 +476,3 @@ def run_ruleset(
         ruleset, own_examples(ruleset, base_ruleset), own_rule_origins(ruleset, base_ruleset)
     )
     return ExampleRun(target, ruleset.name, results, measured)
-
-
-# ---------------------------------------------------------------- finding files
-
-
-def _includes(path: Path) -> set[Path]:
-    """The files ``path`` includes directly (none if it does not parse)."""
-    try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
-        return set()
-    return {(path.parent / s.path).resolve() for s in document.statements if isinstance(s, nodes.IncludeDecl)}
-
-
-def find_rulesets(paths: Iterable[str | Path]) -> list[Path]:
-    """The ``.cramp`` files named, or found under directories, less those another one includes.
-
-    An included file is a part of its ruleset, not a ruleset: its examples
-    run with the file that includes it.
-    """
-    found: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.cramp") if p.is_file()))
-        else:
-            found.append(path)
-    found = list(dict.fromkeys(found))
-    included: set[Path] = set()
-    for path in found:
-        if path.is_file():
-            included |= _includes(path)
-    return [p for p in found if p.resolve() not in included]
-
-
-def included_elsewhere(path: Path, root: Path | None = None) -> bool:
-    """Whether a ``.cramp`` file in ``path``'s directory or above (up to ``root``) includes it."""
-    target = path.resolve()
-    directory = target.parent
-    stop = root.resolve() if root is not None else None
-    for _ in range(16):
-        for candidate in directory.glob("*.cramp"):
-            if candidate.resolve() != target and target in _includes(candidate):
-                return True
-        if directory == stop or directory.parent == directory:
-            break
-        directory = directory.parent
-    return False
-
-
-def extends_of(path: Path) -> str | None:
-    """The name of the ruleset a file ``extends``, if it parses (errors are reported when it loads)."""
-    try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
-        return None
-    for statement in document.statements:
-        if isinstance(statement, nodes.ExtendsDecl):
-            return statement.name
-    return None
-
-
-Loader = Callable[[], Ruleset]
-
-
-def loaders(
-    engine: AnyType, target: str | None, *, include_testing: bool = False
-) -> tuple[Loader, Loader | None, str]:
-    """How to load what the command line names (a path, a ruleset name, or None for the
-    default), how to load its base if it ``extends`` one, and what to call it."""
-    if target is None:
-        return _named(engine, "leg_cramps", include_testing), None, "leg_cramps"
-    path = Path(target)
-    base: Loader | None = None
-    if path.is_file() or path.suffix == ".cramp":
-        name = extends_of(path) if path.is_file() else None
-        if name is not None:
-            base = _named(engine, name, include_testing)
-        return (lambda: engine.load_ruleset(path, include_testing=include_testing)), base, target
-    return _named(engine, target, include_testing), None, target
-
-
-def _named(engine: AnyType, name: str, include_testing: bool) -> Loader:
-    return lambda: engine.ruleset(name, include_testing=include_testing)

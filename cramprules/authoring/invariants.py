@@ -40,9 +40,9 @@ from cramprules.authoring.space import (
     opaque_tests,
     representatives,
 )
-from cramprules.checker import names_in
 from cramprules.claims import resolve
 from cramprules.evaluator import environment, interpret
+from cramprules.nodes import names_in
 from cramprules.outcomes import describe_value
 from cramprules.report import Report, TraceEntry
 from cramprules.ruleset import Ruleset

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any as AnyType
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from cramprules import nodes
+from cramprules.authoring.codes import CODES, Code
 from cramprules.authoring.invariants import InvariantResult, verify_all
 from cramprules.authoring.space import (
     DEFAULT_MAX_COMBINATIONS,
@@ -32,14 +33,19 @@ from cramprules.authoring.space import (
     opaque_tests,
     representatives,
 )
-from cramprules.checker import names_in
+from cramprules.authoring.targets import Loader, loaders
+from cramprules.checker import DiagnosticSink
 from cramprules.claims import resolve
-from cramprules.evaluator import Env, interpret
+from cramprules.evaluator import Env, Value, interpret
 from cramprules.exceptions import Diagnostic, RulesetError, Severity
 from cramprules.model import Program, RuleSpec
+from cramprules.nodes import names_in
 from cramprules.ruleset import Ruleset
 from cramprules.states import State
 from cramprules.unparse import invariant_body, unparse
+
+if TYPE_CHECKING:
+    from cramprules.engine import Engine
 
 __all__ = [
     "CODES",
@@ -50,78 +56,6 @@ __all__ = [
     "check_ruleset",
     "check_target",
 ]
-
-Value = AnyType
-
-
-@attrs.frozen
-class Code:
-    """A finding code: its stable id, its severity and what it means."""
-
-    id: str
-    severity: Severity
-    summary: str
-
-
-CODES: Mapping[str, Code] = {
-    c.id: c
-    for c in (
-        Code("never-true", "warning", "A rule's condition (or an invariant's) can never be true."),
-        Code("unless-never-true", "warning", "A rule's 'unless' can never be true: the exception is dead."),
-        Code(
-            "never-fires",
-            "warning",
-            "A rule can never fire: its 'unless' always holds with its condition, it is always "
-            "overridden, or the causes it needs never come together.",
-        ),
-        Code(
-            "shadowed-rule",
-            "warning",
-            "A rule fires, but every outcome it gives always loses to another rule.",
-        ),
-        Code("redundant-rule", "warning", "A rule repeats another: same conditions, same outcomes."),
-        Code(
-            "unresolved-conflict",
-            "warning",
-            "'prefer/recommend X' and 'avoid X' can fire together with no 'overrides' or priority "
-            "between them, so the default 'avoid wins' decides.",
-        ),
-        Code(
-            "plugin-conflict",
-            "warning",
-            "Fragments from two different plugins contradict each other about one option.",
-        ),
-        Code("unused-fact", "warning", "A declared fact that no rule tests."),
-        Code("unused-option", "warning", "A declared option that no rule recommends, prefers or avoids."),
-        Code("unused-cause", "warning", "A declared cause that no rule suspects."),
-        Code("unused-source", "warning", "A declared source that nothing cites."),
-        Code("referral-without-because", "warning", "A referral that does not say why."),
-        Code("missing-citation", "warning", "A rule that advises or refers without citing a source."),
-        Code("stale-review", "warning", "A 'reviewed' date older than the allowed age."),
-        Code(
-            "testing-in-production",
-            "warning",
-            "A rule with status 'testing' in a ruleset whose status is 'production'.",
-        ),
-        Code(
-            "urgent-hidden",
-            "error",
-            "An urgent referral depends on a cause whose rule can be defeated or overridden, "
-            "so the safety tier can be hidden.",
-        ),
-        Code("invariant-failed", "error", "An invariant does not hold; a counterexample is given."),
-        Code(
-            "invariant-unverified",
-            "warning",
-            "An invariant could not be proved: too many combinations, or opaque tests.",
-        ),
-        Code("analysis-skipped", "info", "An analysis was skipped: too many combinations to try."),
-        Code("inferred-fact", "info", "An undeclared fact inferred from use (a warning with --strict)."),
-        Code("inferred-option", "info", "An undeclared option inferred from use (a warning with --strict)."),
-        Code("inferred-cause", "info", "An undeclared cause inferred from use (a warning with --strict)."),
-    )
-}
-"""Every code ``check`` itself reports; the parser's and checker's errors come on top."""
 
 _INFERRED = ("inferred-fact", "inferred-option", "inferred-cause")
 _PLUGIN = re.compile(r"^<plugin ([^\s:>#]+)")
@@ -165,35 +99,6 @@ class CheckResult:
 # ---------------------------------------------------------------- locations
 
 
-class _Sources:
-    """Turns spans into diagnostics that show their source line."""
-
-    def __init__(self, program: Program) -> None:
-        self.lines = {origin: text.splitlines() for origin, text in program.texts}
-        self.order = {origin: i for i, (origin, _) in enumerate(program.texts)}
-        self.main = program.texts[0][0] if program.texts else None
-
-    def finding(
-        self,
-        code: str,
-        message: str,
-        span: nodes.Span | None,
-        hint: str | None = None,
-        severity: Severity | None = None,
-    ) -> Diagnostic:
-        return Diagnostic.at(
-            code, severity or CODES[code].severity, message, span, self.lines, origin=self.main, hint=hint
-        )
-
-    def key(self, diagnostic: Diagnostic) -> tuple[int, int, int, str]:
-        return (
-            self.order.get(diagnostic.origin or "", len(self.order)),
-            diagnostic.line or 0,
-            diagnostic.column or 0,
-            diagnostic.code,
-        )
-
-
 def _where(rule: RuleSpec) -> str:
     return f"{rule.origin}:{rule.line}" if rule.span else "(unknown place)"
 
@@ -219,15 +124,22 @@ class _Analysis:
         self.ruleset = ruleset
         self.program = ruleset.program
         self.options = options
-        self.sources = _Sources(self.program)
+        self.sink = DiagnosticSink.of_texts(self.program.texts)
         self.dependencies = Dependencies.of(self.program, ruleset.claims)
         self.values = representatives(self.program)
-        self.found: list[Diagnostic] = []
         self.skipped: dict[str, list[str]] = {}
         self.concluded = {a.target for r in self.program.rules for a in r.actions if a.kind == "suspect"}
 
-    def add(self, *args: AnyType, **kwargs: AnyType) -> None:
-        self.found.append(self.sources.finding(*args, **kwargs))
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: nodes.Span | None,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Report a finding; its severity is its code's unless given."""
+        self.sink.add(code, severity or CODES[code].severity, message, span, hint)
 
     def skip(self, analysis: str, what: str) -> None:
         self.skipped.setdefault(analysis, []).append(what)
@@ -236,7 +148,7 @@ class _Analysis:
     def all_rules(self) -> tuple[RuleSpec, ...]:
         return (*self.program.rules, *self.program.excluded)
 
-    def run(self) -> list[Diagnostic]:
+    def run(self) -> None:
         self.checker_notes()
         never_true = self.conditions()
         self.reachability(never_true)
@@ -254,7 +166,28 @@ class _Analysis:
                 None,
                 hint="raise the limit with --max-combinations, or split large rules into causes",
             )
-        return self.found
+
+    def invariants(self, results: Sequence[InvariantResult]) -> None:
+        """Report the invariants that fail or could not be verified."""
+        for result in results:
+            invariant = result.invariant
+            if result.status == "fails":
+                example = result.counterexample
+                assert example is not None
+                self.add(
+                    "invariant-failed",
+                    f'invariant "{invariant.label}" does not hold: with {example.describe_facts()} '
+                    f"(all other facts unknown), {example.outcome}",
+                    invariant.span,
+                    hint=f"the invariant says: {invariant_body(invariant)}; fix the rules or the invariant",
+                )
+            elif result.status == "unverified":
+                self.add(
+                    "invariant-unverified",
+                    f'invariant "{invariant.label}" was not verified: {result.reason}',
+                    invariant.span,
+                    hint="raise --max-combinations, or narrow the invariant",
+                )
 
     # ------------------------------------------------------------ checker notes
 
@@ -271,7 +204,7 @@ class _Analysis:
                     kind = diagnostic.code.removeprefix("inferred-")
                     name = named.group(1) if named else "NAME"
                     diagnostic = attrs.evolve(diagnostic, hint=f'declare it: {kind} {name} "..."')
-            self.found.append(diagnostic)
+            self.sink.keep(diagnostic)
 
     # ------------------------------------------------------------ conditions that never hold
 
@@ -642,10 +575,10 @@ class _Analysis:
         return None
 
 
-def _positive_causes(condition: nodes.Condition, causes: Mapping[str, AnyType]) -> list[str]:
+def _positive_causes(condition: nodes.Condition, causes: Mapping[str, object]) -> list[str]:
     """Causes tested without negation: suppressing them can only make the condition false."""
     found: list[str] = []
-    stack: list[tuple[AnyType, bool]] = [(condition, True)]
+    stack: list[tuple[nodes.Condition | nodes.Operand, bool]] = [(condition, True)]
     while stack:
         node, positive = stack.pop()
         if isinstance(node, nodes.Name):
@@ -661,49 +594,18 @@ def _positive_causes(condition: nodes.Condition, causes: Mapping[str, AnyType]) 
 # ---------------------------------------------------------------- entry points
 
 
-def _invariant_findings(results: Sequence[InvariantResult], sources: _Sources) -> list[Diagnostic]:
-    out = []
-    for result in results:
-        invariant = result.invariant
-        if result.status == "fails":
-            example = result.counterexample
-            assert example is not None
-            out.append(
-                sources.finding(
-                    "invariant-failed",
-                    f'invariant "{invariant.label}" does not hold: with {example.describe_facts()} '
-                    f"(all other facts unknown), {example.outcome}",
-                    invariant.span,
-                    hint=f"the invariant says: {invariant_body(invariant)}; fix the rules or the invariant",
-                )
-            )
-        elif result.status == "unverified":
-            out.append(
-                sources.finding(
-                    "invariant-unverified",
-                    f'invariant "{invariant.label}" was not verified: {result.reason}',
-                    invariant.span,
-                    hint="raise --max-combinations, or narrow the invariant",
-                )
-            )
-    return out
-
-
 def analyse(ruleset: Ruleset, options: CheckOptions | None = None) -> CheckResult:
     """Every finding in a loaded ruleset, and the verdict on each invariant."""
     options = options or CheckOptions()
     analysis = _Analysis(ruleset, options)
-    findings = analysis.run()
+    analysis.run()
     invariants: tuple[InvariantResult, ...] = ()
     if options.invariants:
         invariants = verify_all(ruleset, limit=options.limit)
-        findings.extend(_invariant_findings(invariants, analysis.sources))
-    findings.sort(key=analysis.sources.key)
+        analysis.invariants(invariants)
+    findings = analysis.sink.in_source_order()
     origin = ruleset.program.texts[0][0] if ruleset.program.texts else ruleset.name
     return CheckResult(origin, tuple(findings), True, ruleset.name, invariants)
-
-
-Loader = Callable[[], Ruleset]
 
 
 def check_ruleset(
@@ -736,9 +638,7 @@ def check_ruleset(
     return attrs.evolve(result, findings=kept, hidden=len(result.findings) - len(kept))
 
 
-def check_target(engine: AnyType, target: str | None, options: CheckOptions | None = None) -> CheckResult:
+def check_target(engine: Engine, target: str | None, options: CheckOptions | None = None) -> CheckResult:
     """Check a ruleset named on the command line: a path, a ruleset name, or None (the default)."""
-    from cramprules.authoring.examples import loaders
-
     load, base, label = loaders(engine, target)
     return check_ruleset(load, label, options, base=base)

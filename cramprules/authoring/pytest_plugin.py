@@ -73,7 +73,7 @@ def _has_examples(path: Path, seen: frozenset[Path] = frozenset()) -> bool:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CrampFile | None:
     if file_path.suffix != ".cramp" or not parent.config.getini("cramprules_collect"):
         return None
-    from cramprules.authoring.examples import included_elsewhere
+    from cramprules.authoring.targets import included_elsewhere
 
     if not _has_examples(file_path) or included_elsewhere(file_path, parent.config.rootpath):
         return None
@@ -92,7 +92,8 @@ class CrampFile(pytest.File):
     """A ruleset file: one item per example."""
 
     def collect(self) -> Iterator[ExampleItem]:
-        from cramprules.authoring.examples import loaders, own_examples
+        from cramprules.authoring.examples import own_examples
+        from cramprules.authoring.targets import loaders
 
         engine = _engine(self.config)
         load, base, _ = loaders(engine, str(self.path))

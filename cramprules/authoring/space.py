@@ -24,9 +24,9 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.checker import names_in
 from cramprules.claims import ClaimSpec
 from cramprules.model import FactSpec, Program
+from cramprules.nodes import names_in
 from cramprules.unparse import unparse
 
 __all__ = [

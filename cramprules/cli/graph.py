@@ -55,7 +55,7 @@ class Graph:
 
 def build_graph(ruleset: AnyType) -> Graph:
     """The nodes and edges of a ruleset, in declaration and source order."""
-    from cramprules.checker import names_in
+    from cramprules.nodes import names_in
 
     program = ruleset.program
     nodes: dict[str, Node] = {}

@@ -170,7 +170,8 @@ def command(
     """
     from pathlib import Path
 
-    from cramprules.authoring.examples import find_rulesets, loaders, run_ruleset
+    from cramprules.authoring.examples import run_ruleset
+    from cramprules.authoring.targets import find_rulesets, loaders
 
     engine = app.engine
     targets: list[str | None] = []

@@ -21,7 +21,6 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.checker import names_in
 from cramprules.compiler._functions import Functions, NeedsKleene, checked_function
 from cramprules.facts import coercer, unknown_fact_error
 from cramprules.model import Program, RuleSpec
@@ -252,9 +251,8 @@ class _Emitter:
         return self.overriders.get(name, [])
 
     def _causes_needed(self, rule: RuleSpec, done: set[str], *, fast: bool) -> list[str]:
-
         lines = []
-        for name in sorted(names_in(rule.condition, rule.unless)):
+        for name in sorted(nodes.names_in(rule.condition, rule.unless)):
             if name not in self.cause_index or name in done:
                 continue
             done.add(name)

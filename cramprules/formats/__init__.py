@@ -82,7 +82,7 @@ def _caveat(report: Report, rule_name: str, caveat: str | None, audience: Audien
     rule = next((r for r in program.rules if r.name == rule_name), None)
     if rule is None or rule.unless is None:
         return caveat
-    from cramprules.checker import names_in
+    from cramprules.nodes import names_in
 
     open_facts = [
         program.facts[name].prompt

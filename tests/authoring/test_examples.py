@@ -10,7 +10,8 @@ import click.testing
 import pytest
 
 import cramprules
-from cramprules.authoring.examples import find_rulesets, run_examples
+from cramprules.authoring.examples import run_examples
+from cramprules.authoring.targets import find_rulesets
 
 DATA = Path(__file__).parent / "data"
 CLINIC = DATA / "clinic.cramp"
