@@ -27,6 +27,7 @@ from cramprules.exceptions import (
     PluginError,
     RulesetError,
     RulesetSyntaxError,
+    UnknownRuleset,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ __all__ = [
     "RulesetSyntaxError",
     "Source",
     "TraceEntry",
+    "UnknownRuleset",
     "WhatIf",
     "__version__",
     "default_engine",

@@ -24,6 +24,7 @@ from cramprules.exceptions import CramprulesError, FactError, PluginError, Unkno
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
+from cramprules.units import Substance, normalizer
 
 __all__ = ["DEFAULT_RULESET", "Engine"]
 
@@ -158,8 +159,37 @@ class Engine:
             functions={n: functions[n] for n in program.functions},
             derivers=self._derivers(),
             report_hooks=self._report_hooks(),
+            normalize=normalizer(program.facts, self.convert_units, self.substances()),
             engine_version=__version__,
         )
+
+    def substances(self) -> dict[str, Substance]:
+        """What the plugins say number facts measure (``cramprules_substances``): fact -> Substance."""
+        check = _substance_check
+        found = self._collected("cramprules_substances", "substance of fact", check)
+        return {name: thing for name, (thing, _) in found.items()}
+
+    def convert_units(self, value: float, unit: str, to_unit: str, fact: str = "") -> float | None:
+        """``value`` in ``unit`` converted to ``to_unit`` by the plugins, or None when none can."""
+        substance = self.substances().get(fact)
+        answers = _plugins.call(
+            self.plugin_manager,
+            "cramprules_convert_units",
+            value=value,
+            unit=unit,
+            to_unit=to_unit,
+            substance=substance,
+        )
+        if not answers:
+            return None
+        plugin, result = answers[0].plugin, answers[0].value
+        if isinstance(result, bool) or not isinstance(result, (int, float)):
+            raise PluginError(
+                f"plugin '{plugin}' returned {type(result).__name__} from cramprules_convert_units, "
+                "not a number (or None when it cannot convert)",
+                plugin=plugin,
+            )
+        return float(result)
 
     def _derivers(self) -> tuple[Callable[[Mapping[str, object], Ruleset], Mapping[str, object]], ...]:
         """The derive-facts hook bound to this engine, or nothing when no plugin implements it."""
@@ -310,3 +340,11 @@ class Engine:
             if candidate in loaders:
                 return candidate
         return suffixes[-1].lstrip(".") if suffixes else "json"
+
+
+def _substance_check(name: str, thing: object) -> str | None:
+    return (
+        None
+        if isinstance(thing, Substance)
+        else f"{type(thing).__name__} is not a cramprules.units.Substance"
+    )

@@ -8,19 +8,31 @@ are read by the fact's declared type.  A value that does not fit raises
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from cramprules.exceptions import FactError
 from cramprules.model import FactSpec
 from cramprules.names import closest
 
-__all__ = ["UNKNOWN_WORDS", "FactValue", "coercer", "unknown_fact_error"]
+__all__ = ["RECORD_ID", "UNKNOWN_WORDS", "FactValue", "coercer", "split_record", "unknown_fact_error"]
 
 FactValue = bool | int | float | str | None
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "on"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "off"})
 UNKNOWN_WORDS = frozenset({"", "unknown", "?", "don't know", "dont know", "not sure", "none", "null"})
+
+RECORD_ID = "@id"
+"""The key under which a loader names whose record it is (``"Patient/123"``): not a fact."""
+
+
+def split_record(record: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:
+    """``(who, facts)``: the record's ``@id`` (if a loader gave one) and the facts without it."""
+    if RECORD_ID not in record:
+        return None, dict(record)
+    facts = dict(record)
+    who = facts.pop(RECORD_ID)
+    return (str(who) if who is not None else None), facts
 
 
 def coercer(spec: FactSpec) -> Callable[[object], FactValue]:

@@ -22,8 +22,10 @@ import pluggy
 if TYPE_CHECKING:
     from cramprules.report import Report
     from cramprules.ruleset import Ruleset
+    from cramprules.units import Substance
 
 __all__ = [
+    "cramprules_convert_units",
     "cramprules_derive_facts",
     "cramprules_extend",
     "cramprules_formats",
@@ -31,6 +33,7 @@ __all__ = [
     "cramprules_loaders",
     "cramprules_report",
     "cramprules_rulesets",
+    "cramprules_substances",
     "hookimpl",
     "hookspec",
 ]
@@ -92,10 +95,35 @@ def cramprules_loaders() -> Mapping[str, Callable[[str], Sequence[Mapping[str, o
 
     ``suffix`` is a file suffix in lower case without the leading dot, such as
     ``"json"``, or a compound one such as ``"fhir.json"``: a file is read by
-    the loader of the longest suffix it ends with.
+    the loader of the longest suffix it ends with.  A record may name whose it
+    is under ``"@id"`` (:data:`cramprules.facts.RECORD_ID`), which is not a fact.
     """
 
 
 @hookspec
 def cramprules_report(report: Report) -> None:
     """See every finished report: for audit logs or metrics.  The result is ignored."""
+
+
+@hookspec
+def cramprules_substances() -> Mapping[str, Substance] | None:
+    """Describe what number facts measure: ``{fact: Substance(...)}``.
+
+    A :class:`~cramprules.units.Substance` gives the molar mass and charge
+    that convert a result between mass, molar and equivalent units, the
+    units results usually come in, and their usual span (a bare number
+    outside it is an error suggesting the unit meant).  Two plugins
+    describing the same fact is an error naming both.
+    """
+
+
+@hookspec(firstresult=True)
+def cramprules_convert_units(
+    value: float, unit: str, to_unit: str, substance: Substance | None
+) -> float | None:
+    """Convert ``value`` from ``unit`` to ``to_unit`` (UCUM), or return ``None`` if you cannot.
+
+    ``substance`` is the fact's :class:`~cramprules.units.Substance`, when a
+    plugin describes it (``None`` otherwise).  The first answer that is not
+    ``None`` wins; the built-in ``units`` plugin (pint) answers last.
+    """

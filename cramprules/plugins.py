@@ -64,6 +64,7 @@ DEFAULT_PLUGINS: Mapping[str, str] = {
     "yaml-facts": "cramprules.loaders.yaml",
     "csv-facts": "cramprules.loaders.csv",
     "toml-facts": "cramprules.loaders.toml",
+    "units": "cramprules.ucum",
 }
 """Built-in plugins: the name used by ``-p no:NAME`` -> the module."""
 
@@ -321,6 +322,10 @@ def call(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[PluginRe
         ) from exc
     finally:
         _CURRENT.reset(token)
+    if caller.spec is not None and caller.spec.opts.get("firstresult"):
+        if results is None:
+            return []
+        return [PluginResult(record.giver(results, set()) or _either(_suspects(caller)), results)]
     if not isinstance(results, list):
         returned = [p for p, given, wrapper in reversed(record.gave) if wrapper and given is results]
         culprits = returned[:1] or _suspects(caller)

@@ -16,6 +16,7 @@ from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
 from cramprules.nodes import names_in
 from cramprules.outcomes import Recommendation, Referral, Source
 from cramprules.report import Report
+from cramprules.units import Normalizer
 from cramprules.whatif import candidate_values
 
 __all__ = ["Ruleset", "build_ruleset"]
@@ -47,6 +48,8 @@ class Ruleset:
     interpreter_functions: Mapping[str, Callable[..., object]] = attrs.field(repr=False)
     derivers: tuple[Deriver, ...] = attrs.field(default=(), repr=False)
     report_hooks: tuple[ReportHook, ...] = attrs.field(default=(), repr=False)
+    normalize: Normalizer | None = attrs.field(default=None, repr=False)
+    """Puts quantities (``"0.7 mmol/L"``) into their facts' declared units, before derivation."""
 
     # ------------------------------------------------------------ description
 
@@ -105,6 +108,8 @@ class Ruleset:
                 f"facts must be a mapping of names to values, not {type(facts).__name__}",
                 fact="",
             )
+        if self.normalize is not None:
+            facts = self.normalize(facts)
         if self.derivers:
             facts = self._derive(facts)
         values, states = self.compiled.run(facts)
@@ -123,6 +128,7 @@ class Ruleset:
         run = self.compiled.run
         make = _make
         derive = self._derive if self.derivers else None
+        normalize = self.normalize
         hooks = self.report_hooks
         reports: list[Report] = []
         append = reports.append
@@ -130,6 +136,8 @@ class Ruleset:
         facts: object = None
         try:
             for index, facts in enumerate(records):  # noqa: B007 - used in the error
+                if normalize is not None:
+                    facts = normalize(facts)
                 if derive is not None:
                     facts = derive(facts)
                 values, states = run(facts)
@@ -179,6 +187,7 @@ def build_ruleset(
     functions: Functions | None = None,
     derivers: tuple[Deriver, ...] = (),
     report_hooks: tuple[ReportHook, ...] = (),
+    normalize: Normalizer | None = None,
     engine_version: str,
 ) -> Ruleset:
     """Compile a checked program into a :class:`Ruleset`."""
@@ -198,4 +207,5 @@ def build_ruleset(
         interpreter_functions=compiled.functions,
         derivers=derivers,
         report_hooks=report_hooks,
+        normalize=normalize,
     )

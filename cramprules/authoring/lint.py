@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from cramprules import nodes
-from cramprules.authoring.codes import CODES, Code
+from cramprules.authoring.findings import CODES, CheckOptions, CheckResult, Code
 from cramprules.authoring.invariants import InvariantResult, verify_all
 from cramprules.authoring.space import (
-    DEFAULT_MAX_COMBINATIONS,
     Dependencies,
     Space,
     TooLarge,
@@ -37,7 +36,7 @@ from cramprules.authoring.targets import Loader, loaders
 from cramprules.checker import DiagnosticSink
 from cramprules.claims import resolve
 from cramprules.evaluator import Env, Value, interpret
-from cramprules.exceptions import Diagnostic, RulesetError, Severity
+from cramprules.exceptions import RulesetError, Severity
 from cramprules.model import Program, RuleSpec
 from cramprules.nodes import names_in
 from cramprules.ruleset import Ruleset
@@ -59,41 +58,6 @@ __all__ = [
 
 _INFERRED = ("inferred-fact", "inferred-option", "inferred-cause")
 _PLUGIN = re.compile(r"^<plugin ([^\s:>#]+)")
-
-
-@attrs.frozen
-class CheckOptions:
-    """What ``check`` looks for, and how hard."""
-
-    strict: bool = False
-    """Inferred names become warnings, and warnings fail the check."""
-    max_review_age: int = 730
-    """Days after which a ``reviewed`` date is stale."""
-    today: datetime.date = attrs.field(factory=datetime.date.today)
-    limit: int = DEFAULT_MAX_COMBINATIONS
-    """The most combinations one analysis may try."""
-    invariants: bool = True
-
-
-@attrs.frozen
-class CheckResult:
-    """Everything ``check`` found in one ruleset."""
-
-    target: str
-    findings: tuple[Diagnostic, ...]
-    loaded: bool
-    """False when the ruleset has parse or checker errors: nothing else was analysed."""
-    ruleset: str | None = None
-    invariants: tuple[InvariantResult, ...] = ()
-    hidden: int = 0
-    """Findings in the base ruleset (``extends``) left out: check it on its own."""
-
-    def count(self, severity: Severity) -> int:
-        return sum(d.severity == severity for d in self.findings)
-
-    def failed(self, strict: bool) -> bool:
-        """Whether these findings fail the check: errors, or warnings too under --strict."""
-        return any(d.severity == "error" or (strict and d.severity == "warning") for d in self.findings)
 
 
 # ---------------------------------------------------------------- locations

@@ -49,6 +49,7 @@ COMMANDS = {
     "graph": ("cramprules.cli.graph", "Draw facts -> rules -> outcomes as dot, mermaid or svg."),
     "batch": ("cramprules.cli.batch", "Evaluate many records from a file, in parallel."),
     "plugins": ("cramprules.cli.plugins", "List the loaded plugins: where from, which hooks."),
+    "serve": ("cramprules.cli.serve", "Serve CDS Hooks and a JSON evaluation API over HTTP."),
 }
 
 

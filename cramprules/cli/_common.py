@@ -226,22 +226,28 @@ def split_positionals(engine: AnyType, words: Sequence[str]) -> tuple[str | None
 def read_fact_records(
     engine: AnyType, facts_file: str | None, facts_format: str | None
 ) -> list[dict[str, object]]:
-    """The records of ``--facts``: none, one or many."""
+    """The records of ``--facts``: none, one or many.  A loader's error names the file."""
+    from cramprules.exceptions import FactError
+
     if facts_file is None:
         return []
-    if facts_file == "-":
-        text = sys.stdin.read()
-        return engine.load_facts(text, facts_format or "json")  # type: ignore[no-any-return]
-    path = Path(facts_file)
-    if facts_format:
-        from cramprules.exceptions import FactError
-
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
-        return engine.load_facts(text, facts_format)  # type: ignore[no-any-return]
-    return engine.load_facts_file(path)  # type: ignore[no-any-return]
+    name = "<stdin>" if facts_file == "-" else facts_file
+    try:
+        if facts_file == "-":
+            text = sys.stdin.read()
+            return engine.load_facts(text, facts_format or "json")  # type: ignore[no-any-return]
+        path = Path(facts_file)
+        if facts_format:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
+            return engine.load_facts(text, facts_format)  # type: ignore[no-any-return]
+        return engine.load_facts_file(path)  # type: ignore[no-any-return]
+    except FactError as exc:
+        if str(exc).startswith(name):
+            raise
+        raise FactError(f"{name}: {exc}", fact=exc.fact, suggestion=exc.suggestion) from None
 
 
 def gather_facts(
@@ -260,7 +266,9 @@ def gather_facts(
             f"{facts_file} holds {len(records)} records; {what} takes one (use 'cramprules batch' for many)",
             param_hint="--facts",
         )
-    base = records[0] if records else {}
+    from cramprules.facts import split_record
+
+    base = split_record(records[0])[1] if records else {}
     return {**base, **parse_fact_args(positional, "FACTS"), **parse_fact_args(fact_args)}
 
 

@@ -342,7 +342,10 @@ def command(
     ruleset, input_path = (None, paths[0]) if len(paths) == 1 else paths
     engine = app.engine
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
-    records = read_fact_records(engine, input_path, input_format)
+    from cramprules.facts import split_record
+
+    # Records are numbered by position here; a loader's "@id" (FHIR: the patient) is not a fact.
+    records = [split_record(record)[1] for record in read_fact_records(engine, input_path, input_format)]
     if workers == 0:
         workers = os.cpu_count() or 1
     size = chunk_size or max(1, min(500, math.ceil(len(records) / (workers * 4))))

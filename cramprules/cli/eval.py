@@ -25,6 +25,7 @@ from cramprules.cli._common import (
     write_output,
 )
 from cramprules.exceptions import FactError
+from cramprules.facts import split_record
 
 CHUNK = 256
 """Records evaluated between two updates of the progress bar."""
@@ -48,6 +49,31 @@ def evaluate_records(
                 raise renumbered(exc, start) from None
             bar.update(len(chunk))
     return reports
+
+
+def named_error(exc: FactError, who: list[str | None]) -> FactError:
+    """A bad record's error, naming whose record it is (``Patient/123``) when the loader said."""
+    index = exc.record if exc.record is not None else (0 if len(who) == 1 else None)
+    if index is None or index >= len(who) or not who[index]:
+        return exc
+    message = str(exc)
+    prefix = f"record {index}:"
+    if message.startswith(prefix):
+        message = f"record {index} ({who[index]}):" + message[len(prefix) :]
+    else:
+        message = f"{who[index]}: {message}"
+    return FactError(message, fact=exc.fact, suggestion=exc.suggestion, record=exc.record)
+
+
+def headed(name: str | None, text: str, format_name: str) -> str:
+    """A report with a heading naming whose it is, in the formats that are read as text."""
+    if name is None:
+        return text
+    if format_name == "text":
+        return f"{name}\n{'=' * len(name)}\n\n{text}"
+    if format_name == "markdown":
+        return f"**Record: {name}**\n\n{text}"
+    return text
 
 
 def renumbered(exc: FactError, offset: int) -> FactError:
@@ -96,15 +122,25 @@ def command(
     engine = app.engine
     check_format(engine, format_name)
     flags = parse_fact_args(fact_args)
-    records = read_fact_records(engine, facts_file, facts_format) or [{}]
+    named = [split_record(record) for record in read_fact_records(engine, facts_file, facts_format) or [{}]]
+    who = [name for name, _ in named]
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
-    reports = evaluate_records(rs, records, flags)
-    if len(reports) == 1:
-        text = engine.render(reports[0], format_name, audience=audience)
+    try:
+        reports = evaluate_records(rs, [facts for _, facts in named], flags)
+    except FactError as exc:
+        raise named_error(exc, who) from None
+    if any(who) and format_name == "json":
+        listed = [{"record": name, "report": r.to_dict()} for name, r in zip(who, reports)]
+        text = json.dumps(listed, indent=2, ensure_ascii=False) + "\n"
+    elif len(reports) == 1:
+        text = headed(who[0], engine.render(reports[0], format_name, audience=audience), format_name)
     elif format_name == "json":
         text = json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False) + "\n"
     else:
-        text = "\n".join(engine.render(r, format_name, audience=audience) for r in reports)
+        text = "\n".join(
+            headed(name, engine.render(r, format_name, audience=audience), format_name)
+            for name, r in zip(who, reports)
+        )
     to_terminal = output in (None, "-") and format_name == "text"
     paint = Painter(to_terminal and color_enabled())
     write_output(paint_text_report(text, paint), output, color=paint.enabled or None)

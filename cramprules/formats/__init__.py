@@ -54,22 +54,41 @@ def _note(because: str | None, detail: str | None, audience: Audience) -> str | 
     return because or detail
 
 
-def _answer(value: object) -> str:
+def _answer(value: object, unit: str | None = None) -> str:
     if value is True:
         return "yes"
     if value is False:
         return "no"
+    if unit and isinstance(value, (int, float)):
+        return f"{value} {unit}"
     return str(value)
+
+
+def _with_units(
+    report: Report, evidence: tuple[str, ...], facts: tuple[tuple[str, object], ...]
+) -> tuple[str, ...]:
+    """The clinician's evidence with the unit beside each value of a fact that declares one."""
+    specs = report.ruleset.facts
+    out = []
+    for text in evidence:
+        for name, value in facts:
+            unit = specs[name].unit if name in specs else None
+            if unit and isinstance(value, (int, float)) and not isinstance(value, bool):
+                text = text.replace(f"{name} is {value})", f"{name} is {value} {unit})")
+                text = text.replace(f"{name} is {value},", f"{name} is {value} {unit},")
+        out.append(text)
+    return tuple(out)
 
 
 def _evidence(report: Report, cause: Cause, audience: Audience) -> tuple[str, ...]:
     """What pointed to a cause: the DSL tests for a clinician, the person's
     own answers to the questions for a patient."""
     if audience == "clinician" or not cause.facts:
-        return cause.evidence
+        return _with_units(report, cause.evidence, cause.facts)
     facts = report.ruleset.facts
     return tuple(
-        f"you answered {_answer(value)} to \u201c{facts[name].prompt}\u201d" for name, value in cause.facts
+        f"you answered {_answer(value, facts[name].unit)} to \u201c{facts[name].prompt}\u201d"
+        for name, value in cause.facts
     )
 
 
@@ -198,7 +217,8 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                 "questions",
                 "Questions that would sharpen this answer",
                 tuple(
-                    Item(q.prompt, _answer_hint(q.type, q.values, q.low, q.high)) for q in report.questions
+                    Item(q.prompt, _answer_hint(q.type, q.values, q.low, q.high, q.unit))
+                    for q in report.questions
                 ),
             )
         )
@@ -222,14 +242,14 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _answer_hint(kind: str, values: Sequence[str], low: object, high: object) -> str:
+def _answer_hint(kind: str, values: Sequence[str], low: object, high: object, unit: str | None = None) -> str:
     if kind == "bool":
         return "yes/no"
     if kind == "enum":
         return "/".join(values)
     if low is not None and high is not None:
-        return f"a number from {low} to {high}"
-    return "a number"
+        return f"a number from {low} to {high}" + (f" {unit}, or with its unit" if unit else "")
+    return "a number" + (f" in {unit}, or with its unit" if unit else "")
 
 
 def _cited(sections_: list[Section]) -> list[Source]:

@@ -61,7 +61,12 @@ def test_the_first_party_plugins_load_from_their_entry_points(fakes, autoload) -
     infos = {info.name: info for info in cramprules.Engine(autoload=True).plugins()}
     labs, fhir = infos["labs"], infos["fhir"]
     assert (labs.distribution, labs.version, labs.builtin) == ("cramprules-labs", labs_version, False)
-    assert labs.hooks == ("cramprules_derive_facts", "cramprules_extend", "cramprules_functions")
+    assert labs.hooks == (
+        "cramprules_derive_facts",
+        "cramprules_extend",
+        "cramprules_functions",
+        "cramprules_substances",
+    )
     assert (fhir.distribution, fhir.version) == ("cramprules-fhir", fhir_version)
     assert fhir.hooks == ("cramprules_formats", "cramprules_loaders")
     assert labs.module == "cramprules_labs"
@@ -101,7 +106,7 @@ def test_cli_plugins_lists_installed_plugins(fakes, autoload) -> None:
     assert header.split() == ["NAME", "DISTRIBUTION", "VERSION", "HOOKS"]
     labs = next(row for row in rows if row.startswith("labs "))
     assert labs.split()[:3] == ["labs", "cramprules-labs", version]
-    assert "derive_facts, extend, functions" in labs
+    assert "derive_facts, extend, functions, substances" in labs
     text = next(row for row in rows if row.startswith("text "))
     assert text.split()[1] == "cramprules"
 
@@ -114,7 +119,12 @@ def test_cli_plugins_json_and_all(fakes, autoload) -> None:
     assert listed["fhir"]["disabled"] is True
     assert listed["fhir"]["distribution"] == "cramprules-fhir"
     assert listed["fhir"]["hooks"] == []
-    assert listed["labs"]["hooks"] == ["cramprules_derive_facts", "cramprules_extend", "cramprules_functions"]
+    assert listed["labs"]["hooks"] == [
+        "cramprules_derive_facts",
+        "cramprules_extend",
+        "cramprules_functions",
+        "cramprules_substances",
+    ]
     assert listed["json"]["builtin"] is True
 
 

@@ -208,6 +208,8 @@ def test_every_hook_has_a_fake_plugin_test() -> None:
         "cramprules_formats",
         "cramprules_loaders",
         "cramprules_report",
+        "cramprules_substances",  # tests/plugins/test_units.py
+        "cramprules_convert_units",  # tests/plugins/test_units.py
     }
     assert hooks == tested
 

@@ -15,6 +15,7 @@ import pytest
 
 import cramprules
 from cramprules import PluginError, RulesetSyntaxError, hookimpl, hookspecs
+from cramprules.units import Substance
 
 HOOKS = {name for name in dir(hookspecs) if name.startswith("cramprules_")}
 
@@ -83,11 +84,39 @@ ADDITIONS: dict[str, tuple[object, Callable[[cramprules.Engine], object]]] = {
         {"ini": lambda text: [{"rest": text}]},
         lambda e: [record["rest"] for record in e.load_facts("rest", "ini")],
     ),
+    "cramprules_substances": (
+        {"sodium": Substance("sodium", 22.99)},
+        lambda e: ["rest" if "sodium" in e.substances() else "nothing"],
+    ),
 }
 
 
 def test_every_hook_is_covered() -> None:
-    assert {*ADDITIONS, "cramprules_report"} == HOOKS
+    assert {*ADDITIONS, "cramprules_report", "cramprules_convert_units"} == HOOKS
+
+
+@pytest.mark.parametrize("style", ["wrapper", "hookwrapper"])
+def test_a_wrapper_can_change_the_first_answer_of_a_firstresult_hook(style: str) -> None:
+    class Converter:
+        @hookimpl
+        def cramprules_convert_units(self, value: float, unit: str, to_unit: str, substance: object) -> float:
+            return value * 10
+
+    if style == "wrapper":
+
+        def around(self: object, **kwargs: object) -> Generator[None, float, float]:
+            result = yield
+            return result + 1
+
+    else:
+
+        def around(self: object, **kwargs: object) -> Generator[None, pluggy.Result[float], None]:
+            outcome = yield
+            outcome.force_result(outcome.get_result() + 1)
+
+    wrapping = plugin("wrapping", cramprules_convert_units=hookimpl(**{style: True})(around))
+    engine = make(Converter(), wrapping)
+    assert engine.convert_units(2.0, "mg/dL", "mmol/L") == 21.0
 
 
 @pytest.mark.parametrize("style", ["wrapper", "hookwrapper"])
@@ -308,6 +337,12 @@ def test_hook_call_monitoring_sees_every_call() -> None:
         cramprules_formats=hook("cramprules_formats", {"every": lambda report: "every"}),
         cramprules_loaders=hook("cramprules_loaders", {"every": lambda text: [{"a": True}]}),
         cramprules_report=hook("cramprules_report", None),
+        cramprules_substances=hook("cramprules_substances", {}),
+    )
+    everything.cramprules_convert_units = hookimpl(  # type: ignore[attr-defined]
+        lambda value, unit, to_unit, substance: (
+            ran.append(("cramprules_convert_units", open_calls[-1])) or 1.0
+        )
     )
     engine = make(everything)
 
@@ -325,6 +360,7 @@ def test_hook_call_monitoring_sees_every_call() -> None:
         report = ruleset.evaluate(facts)
         ruleset.evaluate_many([facts, facts])
         assert engine.render(report, "every") == "every"
+        assert engine.convert_units(1.0, "mg/dL", "mmol/L") == 1.0
     finally:
         undo()
     assert {name for name, _ in ran} == HOOKS

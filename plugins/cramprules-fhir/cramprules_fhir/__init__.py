@@ -1,4 +1,4 @@
-"""cramprules-fhir: facts from a FHIR R4 Bundle in, CDS Hooks cards out.
+"""cramprules-fhir: facts from FHIR R4 in (a Bundle, or a list of resources), CDS Hooks cards out.
 
 Two hooks:
 
@@ -8,8 +8,10 @@ Two hooks:
   longest suffix a loader registers, so the two never collide.
 * ``cramprules_formats`` offers ``cds-hooks``.
 
-The heavy FHIR models load only when a Bundle is read, so listing plugins or
-rendering text pays nothing for them.
+The loader and its code lists (``cramprules_fhir/data``) load only when FHIR
+is read, so listing plugins or rendering text pays nothing for them.  Each
+record it returns names its patient under ``"@id"`` (``"Patient/123"``);
+:func:`cramprules_fhir.loader.patients` gives the same as objects.
 """
 
 from __future__ import annotations

@@ -1,81 +1,48 @@
-"""The codes that map FHIR resources to leg-cramps facts, with where they come from.
+"""The code lists that map FHIR resources to leg-cramps facts, and where they come from.
 
-Kept as data, apart from the code that reads them, so a clinic can review
-them in one place.  Matching is by listed codes only: there is no
-terminology server, so a descendant concept that is not listed is not found.
+The lists are data files (``cramprules_fhir/data/*.json``), each with its
+provenance: the published value set or code list it is taken from, its
+version and date.  Matching is by code system and code, never by a display
+text: there is no terminology server, so a concept that is not listed (a
+descendant, a newer code) is not found.  :class:`CodeSets` holds them; a
+clinic extends them with :meth:`CodeSets.extended` and passes the result to
+:func:`cramprules_fhir.loader.patients`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from typing import Any as AnyType
 
 import attrs
 
 __all__ = [
     "ATC",
-    "CKD_ICD10_PREFIXES",
-    "CKD_SNOMED",
+    "CONDITION_CLINICAL",
+    "CONDITION_VERIFICATION",
     "DIURETIC_ATC_PREFIXES",
     "DIURETIC_NAMES",
     "ICD10",
-    "LABS",
     "LOINC",
+    "RXNORM",
     "SNOMED",
-    "Lab",
+    "CodeSets",
+    "default",
     "is_diuretic_name",
+    "provenance",
 ]
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 ATC = "http://www.whocc.no/atc"
-
-
-@attrs.frozen
-class Lab:
-    """A LOINC code, the fact it fills, and factors from each unit to the fact's unit."""
-
-    loinc: str
-    fact: str
-    unit: str
-    factors: Mapping[str, float] = attrs.field(hash=False)
-
-
-# Molar masses: magnesium 24.305 g/mol, calcium 40.078 g/mol; both ions carry
-# two charges, so 1 mEq/L is half a mmol/L.  Units are compared in lower case
-# (UCUM writes "meq/L", labs often "mEq/L").
-_MG = {"mg/dl": 1.0, "mg/l": 0.1, "mmol/l": 2.4305, "meq/l": 1.21525}
-_CA = {"mg/dl": 1.0, "mg/l": 0.1, "mmol/l": 4.0078, "meq/l": 2.0039}
-_K = {"mmol/l": 1.0, "meq/l": 1.0}
-
-LABS: dict[str, Lab] = {
-    lab.loinc: lab
-    for lab in (
-        # LOINC names, as listed in HL7's PDDI CDS IG value sets (Top 2000 lab results, US).
-        Lab("19123-9", "serum_magnesium", "mg/dL", _MG),  # Magnesium [Mass/volume] in Serum or Plasma
-        Lab("2601-3", "serum_magnesium", "mg/dL", _MG),  # Magnesium [Moles/volume] in Serum or Plasma
-        Lab("2823-3", "serum_potassium", "mmol/L", _K),  # Potassium [Moles/volume] in Serum or Plasma
-        Lab("17861-6", "serum_calcium", "mg/dL", _CA),  # Calcium [Mass/volume] in Serum or Plasma
-    )
-}
-"""Serum lab results by LOINC code."""
-
-CKD_SNOMED = frozenset(
-    {
-        "709044004",  # Chronic kidney disease
-        "431855005",  # Chronic kidney disease stage 1
-        "431856006",  # Chronic kidney disease stage 2
-        "433144002",  # Chronic kidney disease stage 3
-        "431857002",  # Chronic kidney disease stage 4
-        "433146000",  # Chronic kidney disease stage 5
-        "46177005",  # End-stage renal disease
-    }
-)
-"""SNOMED CT: chronic kidney disease, its stages, and end-stage renal disease."""
-
-CKD_ICD10_PREFIXES = ("N18",)
-"""ICD-10 and ICD-10-CM: N18, chronic kidney disease (N18.1 to N18.9)."""
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 DIURETIC_ATC_PREFIXES = (
     "C03",  # diuretics
@@ -88,7 +55,7 @@ DIURETIC_ATC_PREFIXES = (
     "C09DA",  # angiotensin II receptor blockers and diuretics
     "C09XA52",  # aliskiren and hydrochlorothiazide
 )
-"""WHO ATC classes that contain a diuretic."""
+"""WHO ATC classes (ATC/DDD index) that contain a diuretic, matched as prefixes."""
 
 DIURETIC_NAMES = frozenset(
     {
@@ -101,17 +68,79 @@ DIURETIC_NAMES = frozenset(
         "spironolactone", "eplerenone", "amiloride", "triamterene",
         # carbonic anhydrase inhibitor
         "acetazolamide",
-        # common US brand names
-        "lasix", "bumex", "demadex", "edecrin", "microzide", "hygroton", "thalitone", "lozol",
-        "zaroxolyn", "aldactone", "inspra", "midamor", "dyazide", "maxzide", "diamox",
     }
 )  # fmt: skip
-"""Generic and brand names, matched as whole words in a medication's text or display.
+"""Generic names, the fallback for a medication whose codes are not in the lists.
 
-RxNorm codes are not matched: a MedicationStatement usually carries a clinical
-drug code (``furosemide 40 MG Oral Tablet``) whose class is not in the code,
-but whose display names the ingredient, and that is matched here.
+A medication written as text only, or coded with a code the lists lack (a
+potassium-sparing diuretic alone: no published RxNorm list of them was
+found), is recognised by a generic name as a whole word in its text.
 """
+
+
+def _load(name: str) -> dict[str, AnyType]:
+    data: dict[str, AnyType] = json.loads((files("cramprules_fhir") / "data" / name).read_text("utf-8"))
+    return data
+
+
+def provenance(name: str) -> dict[str, AnyType]:
+    """A data file's description and sources, without its codes: what to cite."""
+    return {k: v for k, v in _load(name).items() if k not in ("codes",)}
+
+
+@attrs.frozen
+class CodeSets:
+    """Every code list the loader matches, by what it means."""
+
+    labs: Mapping[str, str] = attrs.field(hash=False)
+    """LOINC code -> the lab fact it fills."""
+    diuretics_rxnorm: frozenset[str]
+    kidney_disease_snomed: frozenset[str]
+    kidney_disease_icd10_prefixes: tuple[str, ...]
+
+    def extended(
+        self,
+        *,
+        labs: Mapping[str, str] | None = None,
+        diuretics_rxnorm: Iterable[str] = (),
+        kidney_disease_snomed: Iterable[str] = (),
+        kidney_disease_icd10_prefixes: Iterable[str] = (),
+    ) -> CodeSets:
+        """These lists with more codes added: a clinic's own codes, say."""
+        return CodeSets(
+            labs={**self.labs, **(labs or {})},
+            diuretics_rxnorm=self.diuretics_rxnorm | frozenset(diuretics_rxnorm),
+            kidney_disease_snomed=self.kidney_disease_snomed | frozenset(kidney_disease_snomed),
+            kidney_disease_icd10_prefixes=(
+                *self.kidney_disease_icd10_prefixes,
+                *(p.replace(".", "").upper() for p in kidney_disease_icd10_prefixes),
+            ),
+        )
+
+    def is_diuretic(self, system: str | None, code: str) -> bool:
+        if system == RXNORM:
+            return code in self.diuretics_rxnorm
+        if system == ATC:
+            return code.upper().startswith(DIURETIC_ATC_PREFIXES)
+        return False
+
+    def is_kidney_disease(self, system: str | None, code: str) -> bool:
+        if system == SNOMED:
+            return code in self.kidney_disease_snomed
+        if system in ICD10:
+            return code.replace(".", "").upper().startswith(self.kidney_disease_icd10_prefixes)
+        return False
+
+
+@functools.cache
+def default() -> CodeSets:
+    """The shipped lists, read from the data files once."""
+    return CodeSets(
+        labs={c["code"]: c["fact"] for c in _load("labs_loinc.json")["codes"]},
+        diuretics_rxnorm=frozenset(c["code"] for c in _load("diuretics_rxnorm.json")["codes"]),
+        kidney_disease_snomed=frozenset(c["code"] for c in _load("ckd_snomed.json")["codes"]),
+        kidney_disease_icd10_prefixes=tuple(_load("ckd_icd10.json")["prefixes"]),
+    )
 
 
 def is_diuretic_name(text: str) -> bool:

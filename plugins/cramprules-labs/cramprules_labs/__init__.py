@@ -1,7 +1,7 @@
 """cramprules-labs: blood tests as facts, and the causes of leg cramps they confirm.
 
-A cause plugin, and the worked example of docs/plugins.md.  It uses three of
-the seven hooks:
+A cause plugin, and the worked example of docs/plugins.md.  It uses four
+hooks:
 
 * ``cramprules_extend("leg_cramps")`` adds ``labs.cramp``: the lab facts with
   their units, the derived "below the range" facts, new lab-confirmed causes,
@@ -14,7 +14,11 @@ the seven hooks:
 * ``cramprules_functions`` offers ``below(value, limit)``, which the rules
   that confirm a lab-only cause call on the result itself (so a consultation
   asks for the result).  A function is opaque to the invariant prover, so
-  those rules conclude nothing that an invariant speaks of.
+  those rules conclude nothing that an invariant speaks of;
+* ``cramprules_substances`` says what each result measures (molar mass and
+  charge, the units results come in, their usual span), so that a result
+  in mmol/L or mEq/L is converted to the fact's unit, and a bare number
+  that only makes sense in another unit is an error suggesting it.
 
 It registers only through its entry point (``[project.entry-points.cramprules]
 labs = "cramprules_labs"``): this module is the plugin.
@@ -29,11 +33,21 @@ from typing import TYPE_CHECKING
 import attrs
 
 from cramprules import hookimpl
+from cramprules.units import Substance
 
 if TYPE_CHECKING:
     from cramprules.ruleset import Ruleset
 
-__all__ = ["FRAGMENT", "RANGES", "RULESET", "ReferenceRange", "below", "derive"]
+__all__ = [
+    "FRAGMENT",
+    "RANGES",
+    "RULESET",
+    "SUBSTANCES",
+    "ReferenceRange",
+    "below",
+    "bound_facts",
+    "derive",
+]
 __version__ = "0.1.0"
 
 RULESET = "leg_cramps"
@@ -54,16 +68,32 @@ class ReferenceRange:
 
 
 RANGES: tuple[ReferenceRange, ...] = (
-    # MedlinePlus, Magnesium blood test: "1.7 to 2.2 mg/dL (0.85 to 1.10 mmol/L)".
+    # MedlinePlus, Magnesium blood test: "The normal range for blood magnesium level is 1.7 to 2.2 mg/dL".
     ReferenceRange("serum_magnesium", "low_magnesium_lab", 1.7, "mg/dL", "medlineplus_magnesium"),
     # StatPearls, Hypokalemia: "an acceptable lower limit for normal serum potassium is 3.5 mmol/L".
     ReferenceRange("serum_potassium", "low_potassium_lab", 3.5, "mmol/L", "statpearls_hypokalemia"),
     # StatPearls, Hypokalemia: severe "when the serum potassium level is less than 2.5 mmol/L".
     ReferenceRange("serum_potassium", "very_low_potassium_lab", 2.5, "mmol/L", "statpearls_hypokalemia"),
-    # MedlinePlus, Calcium blood test: "8.5 to 10.2 mg/dL (2.13 to 2.55 mmol/L)".
+    # MedlinePlus, Calcium blood test: "8.5 to 10.2 mg/dL".
     ReferenceRange("serum_calcium", "low_calcium_lab", 8.5, "mg/dL", "medlineplus_calcium"),
 )
-"""The ranges behind the derived facts; ``labs.cramp`` cites the same sources."""
+"""The ranges behind the derived facts, in the units their sources give them.
+
+Each limit is compared with the result in that same unit (the fact's
+declared unit; results in other units are converted first), so a limit is
+exactly the cited one.  MedlinePlus prints the magnesium range as "1.7 to
+2.2 mg/dL (0.85 to 1.10 mmol/L)", but those are not the same range (1.7
+mg/dL is 0.70 mmol/L); the mg/dL figures, the ones the rules cite, are used.
+"""
+
+SUBSTANCES: dict[str, Substance] = {
+    # Standard atomic weights (IUPAC, abridged): Mg 24.305, K 39.098, Ca 40.078 g/mol.
+    # Usual spans: a guard against a number given in the wrong unit, not clinical limits.
+    "serum_magnesium": Substance("magnesium", 24.305, 2, ("mg/dL", "mmol/L", "mEq/L"), (1.2, 6.0)),
+    "serum_potassium": Substance("potassium", 39.098, 1, ("mmol/L", "mEq/L", "mg/dL"), (1.5, 9.0)),
+    "serum_calcium": Substance("calcium", 40.078, 2, ("mg/dL", "mmol/L", "mEq/L"), (5.0, 15.0)),
+}
+"""What each lab fact measures: molar mass (g/mol), charge, the units results come in, usual span."""
 
 
 def _number(value: object) -> float | None:
@@ -104,6 +134,25 @@ def derive(facts: Mapping[str, object], declared: Sequence[str] | Mapping[str, o
     return out
 
 
+def bound_facts(fact: str, comparator: str, bound: float) -> dict[str, bool]:
+    """The "below the range" facts that a result known only as a bound decides.
+
+    ``bound`` is in the fact's unit.  "< 1.0" mg/dL of magnesium is below
+    1.7, so low; "> 1.0" could be anything above 1.0, so says nothing; "> 2.0"
+    is not low.  Facts the bound does not decide are left out (unknown).
+    """
+    out: dict[str, bool] = {}
+    for reference in RANGES:
+        if reference.fact != fact:
+            continue
+        low = reference.low
+        if (comparator == "<" and bound <= low) or (comparator == "<=" and bound < low):
+            out[reference.derived] = True
+        elif comparator in (">", ">=") and bound >= low:
+            out[reference.derived] = False
+    return out
+
+
 @hookimpl
 def cramprules_extend(ruleset: str) -> list[Path] | None:
     return [FRAGMENT] if ruleset == RULESET else None
@@ -119,3 +168,8 @@ def cramprules_derive_facts(facts: Mapping[str, object], ruleset: Ruleset) -> di
     # Only rulesets that declare the derived facts (leg_cramps, and rulesets
     # that extend it) get them: deriving an undeclared fact is an error.
     return derive(facts, ruleset.facts) or None
+
+
+@hookimpl
+def cramprules_substances() -> dict[str, Substance]:
+    return dict(SUBSTANCES)

@@ -1,18 +1,22 @@
-"""The finding codes of ``cramprules check``: stable ids, severities and meanings.
+"""What ``cramprules check`` looks for and what it found: the options, the
+result, and the finding codes (stable ids, severities and meanings).
 
-They are a promise: SARIF output, ``--select``-style filtering by tools and
-the documentation all key on these ids.
+The codes are a promise: SARIF output, tools filtering findings and the
+documentation all key on these ids.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 
 import attrs
 
-from cramprules.exceptions import Severity
+from cramprules.authoring.invariants import InvariantResult
+from cramprules.authoring.space import DEFAULT_MAX_COMBINATIONS
+from cramprules.exceptions import Diagnostic, Severity
 
-__all__ = ["CODES", "Code"]
+__all__ = ["CODES", "CheckOptions", "CheckResult", "Code"]
 
 
 @attrs.frozen
@@ -83,3 +87,38 @@ CODES: Mapping[str, Code] = {
     )
 }
 """Every code ``check`` itself reports; the parser's and checker's errors come on top."""
+
+
+@attrs.frozen
+class CheckOptions:
+    """What ``check`` looks for, and how hard."""
+
+    strict: bool = False
+    """Inferred names become warnings, and warnings fail the check."""
+    max_review_age: int = 730
+    """Days after which a ``reviewed`` date is stale."""
+    today: datetime.date = attrs.field(factory=datetime.date.today)
+    limit: int = DEFAULT_MAX_COMBINATIONS
+    """The most combinations one analysis may try."""
+    invariants: bool = True
+
+
+@attrs.frozen
+class CheckResult:
+    """Everything ``check`` found in one ruleset."""
+
+    target: str
+    findings: tuple[Diagnostic, ...]
+    loaded: bool
+    """False when the ruleset has parse or checker errors: nothing else was analysed."""
+    ruleset: str | None = None
+    invariants: tuple[InvariantResult, ...] = ()
+    hidden: int = 0
+    """Findings in the base ruleset (``extends``) left out: check it on its own."""
+
+    def count(self, severity: Severity) -> int:
+        return sum(d.severity == severity for d in self.findings)
+
+    def failed(self, strict: bool) -> bool:
+        """Whether these findings fail the check: errors, or warnings too under --strict."""
+        return any(d.severity == "error" or (strict and d.severity == "warning") for d in self.findings)
