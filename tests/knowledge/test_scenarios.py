@@ -59,8 +59,11 @@ def outcomes(report: cramprules.Report) -> dict[str, Any]:
 
 
 def names_fact(caveat: str, fact: str, prompt: str) -> bool:
-    """Whether a caveat names a fact: by name, in words, or by its question."""
-    text = caveat.lower()
+    """Whether a caveat names a fact: by name, in words, or by its question.
+
+    Quoted parts (a rule's name, an action) do not count: a caveat must name
+    the fact itself, not a rule that happens to be named after it."""
+    text = re.sub(r"'[^']*'", "", caveat).lower()
     words = (fact, fact.replace("_", " "), *FACT_WORDS.get(fact, ()), prompt)
     return any(w.lower() in text for w in words)
 
@@ -101,6 +104,15 @@ def render(bundled_engine: cramprules.Engine) -> Any:
 
 
 # ---------------------------------------------------------------- the suite itself
+
+
+def test_a_caveat_that_only_names_a_rule_does_not_name_its_fact() -> None:
+    prompt = "Do you have kidney disease?"
+    assert names_fact("unless you have kidney disease", "kidney_disease", prompt)
+    assert names_fact("depends on your answer to: Do you have kidney disease?", "kidney_disease", prompt)
+    assert not names_fact(
+        "unless 'avoid citrate' of rule 'kidney_disease_no_citrate' applies", "kidney_disease", prompt
+    )
 
 
 def test_there_are_at_least_thirty_scenarios_with_distinct_names() -> None:
