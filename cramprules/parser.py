@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
@@ -18,7 +18,7 @@ from cramprules import _resources, nodes
 from cramprules.exceptions import Diagnostic, RulesetSyntaxError
 from cramprules.transformer import MAX_NESTING, ToAst, TooDeep
 
-__all__ = ["MAX_SOURCE_CHARS", "parse"]
+__all__ = ["MAX_SOURCE_CHARS", "lex", "parse"]
 
 MAX_SOURCE_CHARS = 4_000_000
 """The largest ruleset file accepted, in characters: about 50,000 rules."""
@@ -81,6 +81,18 @@ def parse(text: str, origin: str = "<string>") -> nodes.Document:
 
 # A string (skipped) or a comment: a '#' outside a string, to the end of the line.
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
+
+
+def lex(text: str) -> Iterator[Token]:
+    """The grammar's tokens of ``text`` (comments left out), up to the first character it cannot read.
+
+    For editors that colour text and find names: the same lexer as the parser,
+    so colours never disagree with it.
+    """
+    try:
+        yield from _parser().lex(text[:MAX_SOURCE_CHARS])
+    except UnexpectedInput:
+        return
 
 
 def comments(text: str) -> list[nodes.Comment]:

@@ -19,7 +19,7 @@ from cramprules.ruleset import Ruleset
 if TYPE_CHECKING:
     from cramprules.engine import Engine
 
-__all__ = ["Loader", "extends_of", "find_rulesets", "included_elsewhere", "loaders"]
+__all__ = ["Loader", "extends_of", "find_rulesets", "included_elsewhere", "includer_of", "loaders"]
 
 
 def _includes(path: Path) -> set[Path]:
@@ -54,17 +54,22 @@ def find_rulesets(paths: Iterable[str | Path]) -> list[Path]:
 
 def included_elsewhere(path: Path, root: Path | None = None) -> bool:
     """Whether a ``.cramp`` file in ``path``'s directory or above (up to ``root``) includes it."""
+    return includer_of(path, root) is not None
+
+
+def includer_of(path: Path, root: Path | None = None) -> Path | None:
+    """The ``.cramp`` file in ``path``'s directory or above (up to ``root``) that includes it, if any."""
     target = path.resolve()
     directory = target.parent
     stop = root.resolve() if root is not None else None
     for _ in range(16):
-        for candidate in directory.glob("*.cramp"):
+        for candidate in sorted(directory.glob("*.cramp")):
             if candidate.resolve() != target and target in _includes(candidate):
-                return True
+                return candidate
         if directory == stop or directory.parent == directory:
             break
         directory = directory.parent
-    return False
+    return None
 
 
 def extends_of(path: Path) -> str | None:

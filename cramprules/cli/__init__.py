@@ -50,6 +50,7 @@ COMMANDS = {
     "batch": ("cramprules.cli.batch", "Evaluate many records from a file, in parallel."),
     "plugins": ("cramprules.cli.plugins", "List the loaded plugins: where from, which hooks."),
     "serve": ("cramprules.cli.serve", "Serve CDS Hooks and a JSON evaluation API over HTTP."),
+    "lsp": ("cramprules.cli.lsp", "Run the language server for editors (LSP over stdio)."),
 }
 
 
