@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cramprules import nodes
+from cramprules import _files, nodes
 from cramprules.exceptions import RulesetError
+from cramprules.limits import DEFAULT_LIMITS
 from cramprules.parser import parse
 from cramprules.ruleset import Ruleset
 
@@ -22,11 +23,16 @@ if TYPE_CHECKING:
 __all__ = ["Loader", "extends_of", "find_rulesets", "included_elsewhere", "includer_of", "loaders"]
 
 
+def _read(path: Path) -> str:
+    """A ruleset file's text, bounded before it is read (a link to /dev/zero must not hang)."""
+    return _files.read_text(path, DEFAULT_LIMITS.max_source_chars * 4)
+
+
 def _includes(path: Path) -> set[Path]:
     """The files ``path`` includes directly (none if it does not parse)."""
     try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
+        document = parse(_read(path), str(path))
+    except (RulesetError, OSError, ValueError, RuntimeError):
         return set()
     return {(path.parent / s.path).resolve() for s in document.statements if isinstance(s, nodes.IncludeDecl)}
 
@@ -75,8 +81,8 @@ def includer_of(path: Path, root: Path | None = None) -> Path | None:
 def extends_of(path: Path) -> str | None:
     """The name of the ruleset a file ``extends``, if it parses (errors are reported when it loads)."""
     try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
+        document = parse(_read(path), str(path))
+    except (RulesetError, OSError, ValueError, RuntimeError):
         return None
     for statement in document.statements:
         if isinstance(statement, nodes.ExtendsDecl):

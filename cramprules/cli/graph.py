@@ -22,6 +22,7 @@ from cramprules.cli._common import (
     testing_option,
     write_output,
 )
+from cramprules.exceptions import shorten
 from cramprules.graph import Edge, Graph, Node, build_graph, to_dot, to_mermaid
 
 __all__ = ["Edge", "Graph", "Node", "build_graph", "command", "to_dot", "to_mermaid", "to_svg"]
@@ -34,7 +35,7 @@ def to_svg(dot_text: str) -> str:
     dot = shutil.which("dot")
     if dot is None:
         raise CliError(
-            "--format svg needs Graphviz's 'dot' program, which is not on PATH: install Graphviz "
+            "error: --format svg needs Graphviz's 'dot' program, which is not on PATH: install Graphviz "
             "(apt install graphviz, brew install graphviz, https://graphviz.org/download/) "
             "or use --format dot or --format mermaid",
             EXIT_USAGE,
@@ -44,9 +45,11 @@ def to_svg(dot_text: str) -> str:
             [dot, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CliError(f"cannot run {dot}: {exc}", EXIT_USAGE) from None
+        raise CliError(f"error: cannot run {dot}: {exc}", EXIT_USAGE) from None
     if done.returncode != 0:
-        raise CliError(f"Graphviz 'dot' failed ({done.returncode}): {done.stderr.strip()}", EXIT_INTERNAL)
+        raise CliError(
+            f"error: Graphviz 'dot' failed ({done.returncode}): {shorten(done.stderr.strip())}", EXIT_INTERNAL
+        )
     return done.stdout
 
 
