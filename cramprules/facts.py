@@ -206,6 +206,10 @@ def _wrong(spec: FactSpec, value: object, wanted: str) -> FactError:
     )
 
 
+_KNOWN_NAMES_WIDTH = 300
+"""The longest list of fact names an unknown-fact error spells out; beyond it, a count."""
+
+
 def unknown_fact_error(
     names: Iterable[object], specs: dict[str, FactSpec], causes: Iterable[str]
 ) -> FactError:
@@ -226,6 +230,8 @@ def unknown_fact_error(
         guess = closest(name, inputs) if len(name) <= 100 else None
         if guess:
             return FactError(f"unknown fact '{shown}'; did you mean '{guess}'?", fact=name, suggestion=guess)
-        known = ", ".join(sorted(specs)) if len(specs) <= 30 else f"{len(specs)} facts"
+        known = ", ".join(sorted(specs))
+        if len(specs) > 30 or len(known) > _KNOWN_NAMES_WIDTH:  # the error stays one short line
+            known = f"{len(specs)} facts"
         return FactError(f"unknown fact '{shown}'; this ruleset knows: {known}", fact=name)
     raise ValueError("no unknown names given")  # pragma: no cover

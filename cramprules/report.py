@@ -116,7 +116,9 @@ def _caveat(
             if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
                 said = words([other_index])
                 parts.append(
-                    f"unless {said or 'rule ' + repr(other.name) + ' applies'} (rule '{other.name}')"
+                    f"unless {said} (which would bring rule '{other.name}', which overrides it)"
+                    if said
+                    else f"unless rule '{other.name}' applies"
                 )
                 deciding.append(other_index)
     claims = ruleset.claims

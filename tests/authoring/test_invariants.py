@@ -108,6 +108,50 @@ def test_too_many_combinations_leave_it_unverified(load: Load) -> None:
     assert "27 combinations" in (result.reason or "")
 
 
+# Many rules refer to a doctor: a referral claim is proved over the rules that can meet the condition.
+REFERRALS = "\n".join(f"rule r{i}: if sign{i} then refer doctor" for i in range(14)) + "\n"
+
+
+def test_a_referral_invariant_is_proved_over_the_rules_that_can_meet_its_condition(load: Load) -> None:
+    rs = load(REFERRALS + 'invariant "i": if sign3 or sign7 then refer doctor')
+    (result,) = verify_all(rs)
+    assert result.status == "holds"
+    assert set(result.facts) == {"sign3", "sign7"}  # not the 14 signs: 3**14 is over the limit
+    assert result.combinations == 9
+
+
+def test_a_referral_invariant_that_fails_on_the_narrow_cone_still_fails_on_the_whole(load: Load) -> None:
+    rs = load(
+        "\n".join(f"rule r{i}: if sign{i} then refer doctor" for i in range(6))
+        + "\nrule calm: if other then recommend rest\n"
+        + 'invariant "i": if sign3 or other then refer doctor'
+    )
+    (result,) = verify_all(rs)
+    assert result.status == "fails"
+    assert result.counterexample is not None
+    assert result.counterexample.facts == {"other": True}
+
+
+def test_a_referral_invariant_proved_only_by_another_rule_falls_back_to_the_whole_cone(load: Load) -> None:
+    # sign1 is only referred through the cause `flag`, whose rule shares no fact
+    # with the condition but refers all the same: the narrow search fails, the
+    # whole one proves it.
+    rs = load(
+        "rule a: if sign1 then refer doctor\n"
+        "rule b: if sign1 or sign2 then suspect flag\n"
+        "rule c: if flag then refer doctor\n"
+        'invariant "i": if sign2 then refer doctor'
+    )
+    (result,) = verify_all(rs)
+    assert result.status == "holds"
+
+
+def test_a_negated_referral_claim_is_never_narrowed(load: Load) -> None:
+    rs = load(REFERRALS + 'invariant "i": if sign3 then not refer doctor')
+    (result,) = verify_all(rs)
+    assert result.status == "unverified"
+
+
 class Functions:
     @cramprules.hookimpl
     def cramprules_functions(self) -> dict[str, object]:

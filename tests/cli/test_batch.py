@@ -67,7 +67,7 @@ def test_empty_input(run, mini, tmp_path):
 
 
 def test_stdin_and_the_default_ruleset(run):
-    result = run("batch", "-", input='[{"pain": 9}, {}]')
+    result = run("batch", "-", input='[{"prolonged": true}, {}]')
     assert result.exit_code == 0
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["ruleset"]["name"] for r in lines] == ["leg_cramps", "leg_cramps"]

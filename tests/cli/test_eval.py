@@ -169,10 +169,10 @@ def test_json_output_is_byte_identical(run, mini):
 
 
 def test_default_ruleset_urgent_referral_first(run):
-    report = _json(run("eval", "--fact", "pain=9", "--format", "json"))
+    report = _json(run("eval", "--fact", "prolonged", "--format", "json"))
     assert report["ruleset"]["name"] == "leg_cramps"
     assert report["referrals"][0]["urgent"] is True
-    text = run("eval", "--fact", "pain=9").stdout
+    text = run("eval", "--fact", "prolonged").stdout
     first_heading = text.split("\n\n")[1].splitlines()[0]
     assert first_heading == first_heading.upper()
     assert "URGENT" in first_heading

@@ -135,7 +135,7 @@ def test_a_file_with_many_records_is_refused(run, in_data, tmp_path):
 
 
 def test_first_word_is_a_fact_when_it_is_not_a_ruleset(run):
-    data = _explain(run, "pain=9")
+    data = _explain(run, "prolonged")
     assert data["ruleset"]["name"] == "leg_cramps"
     assert data["outcomes"][0]["urgent"] is True
     assert data["outcomes"][0]["kind"] == "refer"

@@ -64,8 +64,10 @@ def test_why_not(run, in_data, golden):
 BUNDLED = {
     # constipated, long term, bedtime not answered: citrate, conditionally
     "leg-cramps-constipated": ["night_cramps", "constipation", "long_term", "kidney_disease=no"],
-    # a red flag beside supplement advice: the referral comes first
-    "leg-cramps-red-flag": ["pain=9", "night_cramps", "long_term"],
+    # a red flag (a cramp over ten minutes) beside supplement advice: the urgent referral comes first
+    "leg-cramps-red-flag": ["prolonged", "night_cramps", "long_term"],
+    # extremely painful cramps: see a doctor, first, and never worded as urgent
+    "leg-cramps-see-a-doctor": ["pain=9", "night_cramps", "long_term"],
     # kidney disease with constipation: no magnesium without a doctor
     "leg-cramps-kidney": ["kidney_disease", "constipation", "long_term", "bedtime=no"],
 }

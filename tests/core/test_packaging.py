@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 PROBE = """
 import json, cramprules
 rs = cramprules.default_ruleset()
-report = rs.evaluate({"pain": 9, "constipation": True, "long_term": True})
+report = rs.evaluate({"prolonged": True, "constipation": True, "long_term": True})
 from cramprules import _resources
 print(json.dumps({
     "grammar": str(_resources.data_dir("grammar")),
@@ -83,7 +83,7 @@ def test_an_installed_wheel_works_from_another_directory(wheel: Path, tmp_path: 
     assert "_data" in result["grammar"]
     assert str(ROOT) not in result["grammar"]
     cli = tmp_path / "venv" / "bin" / "cramprules"
-    report = json.loads(run(cli, "eval", "--fact", "pain=9", "--format", "json", cwd=elsewhere))
+    report = json.loads(run(cli, "eval", "--fact", "prolonged", "--format", "json", cwd=elsewhere))
     assert report["referrals"][0]["urgent"] is True
 
 

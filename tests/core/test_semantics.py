@@ -205,7 +205,7 @@ def test_an_undecided_overrider_makes_the_overridden_rule_conditional(engine: cr
     assert (recommendation.action, recommendation.status, recommendation.caveat) == (
         "avoid",
         "conditional",
-        "unless rule 'want' applies",
+        "unless constipation (which would bring rule 'want', which overrides it)",
     )
 
 

@@ -50,7 +50,7 @@ def test_a_symlink_output_writes_its_target_and_stays_a_link(run, tmp_path: Path
     target.write_text("old\n")
     link = tmp_path / "link.txt"
     link.symlink_to(target)
-    result = run("eval", "--fact", "pain=9", "--output", str(link))
+    result = run("eval", "--fact", "prolonged", "--output", str(link))
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink()
     assert "URGENT" in target.read_text().upper()

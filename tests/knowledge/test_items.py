@@ -15,25 +15,42 @@ Evaluate = Callable[..., Any]
 RELIEF = ("stretching", "massage", "heat")
 
 
-# 1. Immediate relief for a cramp: stretching, massage, heat.
+# 1. Immediate relief for a cramp: stretching, massage, heat, for everyone with a cramp.
+
+NO_CLOT = {"one_leg_swollen_red_warm": False}
 
 
-@pytest.mark.parametrize("when", ["night_cramps", "exercise_cramps"])
-def test_item_1_night_or_exercise_cramps_get_stretching_massage_and_heat(
-    outcome: Evaluate, when: str
+@pytest.mark.parametrize(
+    "when",
+    [
+        {},
+        {"night_cramps": True},
+        {"exercise_cramps": True},
+        {"night_cramps": False, "exercise_cramps": False},
+    ],
+    ids=["unsaid", "at night", "with exercise", "neither"],
+)
+def test_item_1_everyone_with_a_cramp_gets_stretching_massage_and_heat(
+    outcome: Evaluate, when: dict[str, bool]
 ) -> None:
-    out = outcome({when: True})
+    out = outcome({**when, **NO_CLOT})
     assert set(RELIEF) <= set(out.recommended)
     assert all(out.recommended[o].status == "fired" for o in RELIEF)
     assert all(out.recommended[o].group == "relief" for o in RELIEF)
     assert all(s.name == "article" for o in RELIEF for s in out.recommended[o].sources)
 
 
-def test_item_1_no_relief_advice_when_the_cramps_are_neither_at_night_nor_with_exercise(
+def test_item_1_a_leg_with_the_signs_of_a_clot_is_stretched_but_not_massaged_or_heated(
     outcome: Evaluate,
 ) -> None:
-    out = outcome(night_cramps=False, exercise_cramps=False)
-    assert not set(RELIEF) & set(out.recommended)
+    out = outcome(one_leg_swollen_red_warm=True)
+    assert "stretching" in out.recommended
+    assert {"massage", "heat"} <= set(out.avoided)
+    assert not {"massage", "heat"} & set(out.recommended)
+    assert all(
+        "clot" in (out.avoided[o].because or "") or "swollen" in (out.avoided[o].because or "")
+        for o in ("massage", "heat")
+    )
 
 
 # 2. Leg cramps may indicate magnesium deficiency; night and workout cramps point to it.
@@ -74,7 +91,7 @@ def test_item_3_the_advice_says_both_forms_are_well_absorbed(outcome: Evaluate) 
 
 
 def test_item_4_long_term_prevention_prefers_glycinate_over_citrate_citing_berg(outcome: Evaluate) -> None:
-    out = outcome(long_term=True, constipation=False)
+    out = outcome(long_term=True, constipation=False, kidney_disease=False, magnesium_tried=False)
     glycinate = out.preferred["glycinate"]
     assert (glycinate.status, glycinate.over) == ("fired", ("citrate",))
     assert "citrate" not in out.preferred
@@ -87,7 +104,14 @@ def test_item_4_long_term_prevention_prefers_glycinate_over_citrate_citing_berg(
 
 
 def test_item_5_constipation_prefers_citrate_when_not_taken_at_bedtime(outcome: Evaluate) -> None:
-    out = outcome(long_term=True, constipation=True, bedtime=False)
+    out = outcome(
+        long_term=True,
+        constipation=True,
+        bedtime=False,
+        sensitive_stomach=False,
+        kidney_disease=False,
+        magnesium_tried=False,
+    )
     citrate = out.preferred["citrate"]
     assert (citrate.status, citrate.over, citrate.caveat) == ("fired", ("glycinate",), None)
     assert "glycinate" not in out.preferred
@@ -156,37 +180,53 @@ def test_item_6_without_the_failed_magnesium_low_magnesium_is_listed_first(outco
 
 
 def _decides_urgent(question: cramprules.Question) -> bool:
-    return question.fact in {
-        "persistent",
-        "prolonged",
-        "pain",
-        "pain_with_activity_eases_with_rest",
-        "pain_walking_eases_leaning_forward",
-    }
+    """Whether the question decides a referral (or the clot caution that goes with one)."""
+    return question.fact in REFERRAL_FACTS
 
 
-# 7. Cramping during activity that eases with rest: reduced blood flow, see a doctor.
+REFERRAL_FACTS = {
+    "one_leg_swollen_red_warm",
+    "breathless_or_chest_pain",
+    "prolonged",
+    "wound_tetanus_risk",
+    "persistent",
+    "pain",
+    "pain_with_activity_eases_with_rest",
+    "pain_walking_eases_leaning_forward",
+    "disturbs_sleep",
+    "numbness_or_swelling",
+    "muscle_weakness",
+}
 
 
-def test_item_7_activity_cramping_that_eases_with_rest_suspects_reduced_blood_flow_urgently(
+# 7. Calf pain with walking that eases with rest: reduced blood flow, see a doctor (not urgently).
+
+
+def test_item_7_walking_calf_pain_that_eases_with_rest_suspects_reduced_blood_flow_and_refers(
     outcome: Evaluate,
 ) -> None:
     out = outcome(pain_with_activity_eases_with_rest=True)
     assert out.causes[0] == "reduced_blood_flow"
-    assert out.urgent
-    assert out.report.referrals[0].rule == "reduced_blood_flow_pattern"
+    (referral,) = out.report.referrals
+    assert (referral.to, referral.urgent, referral.rule) == ("doctor", False, "reduced_blood_flow_see_doctor")
+
+
+def test_item_7_the_question_is_about_a_walking_distance_and_minutes_of_rest(rs: cramprules.Ruleset) -> None:
+    question = rs.facts["pain_with_activity_eases_with_rest"].question or ""
+    assert "walking a certain distance" in question
+    assert "few minutes of rest" in question
 
 
 # 8. Cramping while walking that eases leaning forward: spinal nerve compression, see a doctor.
 
 
-def test_item_8_walking_cramping_that_eases_leaning_forward_suspects_a_spinal_nerve_urgently(
+def test_item_8_walking_cramping_that_eases_leaning_forward_suspects_a_spinal_nerve_and_refers(
     outcome: Evaluate,
 ) -> None:
     out = outcome(pain_walking_eases_leaning_forward=True)
     assert out.causes[0] == "spinal_nerve_compression"
-    assert out.urgent
-    assert out.report.referrals[0].rule == "spinal_nerve_pattern"
+    (referral,) = out.report.referrals
+    assert (referral.to, referral.urgent, referral.rule) == ("doctor", False, "spinal_nerve_see_doctor")
 
 
 # 9. Low potassium and calcium, especially with diuretics: have levels checked.
@@ -201,6 +241,14 @@ def test_item_9_diuretics_suspect_mineral_loss_and_ask_for_a_blood_test(outcome:
     assert "calcium" in test.label
 
 
+def test_item_9_on_diuretics_no_electrolyte_product_without_a_doctor(outcome: Evaluate) -> None:
+    avoid = outcome(diuretics=True).avoided["electrolytes"]
+    assert avoid.status == "fired"
+    assert [s.name for s in avoid.sources] == ["ods_potassium"]
+    assert "potassium" in (avoid.because or "")
+    assert "doctor" in (avoid.because or "")
+
+
 def test_item_9_no_blood_test_without_diuretics(outcome: Evaluate) -> None:
     out = outcome(diuretics=False)
     assert "mineral_loss" not in out.causes
@@ -211,24 +259,33 @@ def test_item_9_no_blood_test_without_diuretics(outcome: Evaluate) -> None:
 
 
 def test_item_10_the_keto_diet_suspects_electrolyte_loss_and_suggests_electrolytes(outcome: Evaluate) -> None:
-    out = outcome(keto_diet=True, kidney_disease=False)
+    out = outcome(keto_diet=True, kidney_disease=False, diuretics=False)
     assert "keto_electrolyte_loss" in out.causes
     assert out.recommended["electrolytes"].status == "fired"
 
 
-# 11. Persistent, prolonged or extremely painful cramps: consult a doctor.
+# 11. Persistent or extremely painful cramps: see a doctor; prolonged ones: urgently (NHS).
 
 
 @pytest.mark.parametrize(
     "facts",
-    [{"persistent": True}, {"prolonged": True}, {"pain": 8}, {"pain": 9}, {"pain": 10}],
-    ids=["persistent", "prolonged", "pain 8", "pain 9", "pain 10"],
+    [{"persistent": True}, {"pain": 8}, {"pain": 9}, {"pain": 10}],
+    ids=["persistent", "pain 8", "pain 9", "pain 10"],
 )
-def test_item_11_each_red_flag_refers_to_a_doctor_urgently(outcome: Evaluate, facts: dict[str, Any]) -> None:
+def test_item_11_persistent_or_extremely_painful_cramps_refer_to_a_doctor_not_urgently(
+    outcome: Evaluate, facts: dict[str, Any]
+) -> None:
     out = outcome(facts)
-    assert out.urgent
-    assert out.report.referrals[0].urgent
-    assert out.report.referrals[0].rule == "red_flags"
+    (referral,) = out.report.referrals
+    assert (referral.to, referral.urgent, referral.status) == ("doctor", False, "fired")
+    assert referral.rule == "persistent_or_very_painful"
+
+
+def test_item_11_a_cramp_over_ten_minutes_refers_urgently(outcome: Evaluate) -> None:
+    out = outcome(prolonged=True)
+    (referral,) = out.report.referrals
+    assert (referral.to, referral.urgent, referral.rule) == ("doctor", True, "prolonged_cramp")
+    assert {s.name for s in referral.sources} == {"article", "nhs_cramps"}
 
 
 def test_item_11_pain_below_8_without_other_flags_is_not_a_red_flag(outcome: Evaluate) -> None:

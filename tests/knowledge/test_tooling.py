@@ -21,14 +21,14 @@ def test_check_strict_reports_nothing_and_proves_every_invariant() -> None:
     (ruleset,) = json.loads(result.output)["rulesets"]
     assert ruleset["findings"] == []
     assert {i["status"] for i in ruleset["invariants"]} == {"holds"}
-    assert len(ruleset["invariants"]) == 8
+    assert len(ruleset["invariants"]) == 12
 
 
 def test_the_examples_pass_with_full_rule_coverage() -> None:
     result = run("test", "--min-coverage", "100", "--format", "json", "leg_cramps")
     assert result.exit_code == 0, result.output
     (ruleset,) = json.loads(result.output)["rulesets"]
-    assert (ruleset["passed"], ruleset["failed"]) == (43, 0)
+    assert (ruleset["passed"], ruleset["failed"]) == (51, 0)
     coverage = ruleset["coverage"]
     assert [coverage[k]["percent"] for k in ("rules", "unless", "conditions")] == [100.0, 100.0, 100.0]
 

@@ -25,7 +25,9 @@ FACTS = {
     "dehydrated": "Do you often drink too little or sweat a lot?",
     "overuse": "Have you worked the muscles harder than usual?",
     "static_position": "Do you sit or stand in one position for long periods?",
-    "pain_with_activity_eases_with_rest": "Does cramping come with activity and ease with rest?",
+    "pain_with_activity_eases_with_rest": (
+        "Does walking a certain distance bring on calf pain that goes away after a few minutes of rest?"
+    ),
     "pain_walking_eases_leaning_forward": "Does cramping while walking ease when you lean forward?",
     "diuretics": "Do you take diuretics or medicines that make you pass more urine?",
     "keto_diet": "Are you on a keto diet?",
@@ -33,6 +35,14 @@ FACTS = {
     "persistent": "Do the cramps keep coming back despite what you tried?",
     "prolonged": "Does a single cramp last longer than ten minutes?",
     "pain": "How painful is the worst cramp (0-10)?",
+    "disturbs_sleep": "Do the cramps wake you or disturb your sleep?",
+    "numbness_or_swelling": "Do you also have numbness or swelling in your legs?",
+    "muscle_weakness": "Are the muscles of your legs getting weaker or smaller?",
+    "wound_tetanus_risk": (
+        "Could a wound have given you a tetanus infection (for example a cut contaminated with soil)?"
+    ),
+    "one_leg_swollen_red_warm": "Is one leg swollen, warm, and red or darker than usual, and painful to touch?",
+    "breathless_or_chest_pain": "Are you short of breath, or do you have chest pain?",
 }
 OPTIONS = (
     "glycinate",
@@ -57,6 +67,7 @@ CAUSES = (
     "keto_electrolyte_loss",
 )
 ARTICLE_SOURCES = {"article", "rupa", "berg"}
+SOURCE_ASIDES = ("beyond the article", "beyond it", "as quoted", "quoted in the article", "via the article")
 RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 
 
@@ -146,8 +157,8 @@ def test_no_cause_repeats_the_name_of_a_fact(rs: cramprules.Ruleset) -> None:
     assert not set(rs.causes) & set(rs.facts)
 
 
-def test_the_only_referral_target_is_a_doctor(rs: cramprules.Ruleset) -> None:
-    assert rs.referral_targets == {"doctor"}
+def test_the_referral_targets_are_a_doctor_and_the_emergency_number(rs: cramprules.Ruleset) -> None:
+    assert rs.referral_targets == {"doctor", "emergency"}
 
 
 def test_nothing_is_inferred_and_checking_leaves_no_notes(rs: cramprules.Ruleset) -> None:
@@ -177,7 +188,7 @@ def test_every_rule_carries_an_evidence_grade_a_review_date_and_a_clinician_deta
 ) -> None:
     for rule in rs.rules:
         assert rule.evidence in {"A", "B", "C", "D"}, rule.name
-        assert rule.reviewed == datetime.date(2026, 11, 25), rule.name
+        assert rule.reviewed == datetime.date(2026, 11, 30), rule.name
         assert rule.detail, rule.name
         assert rule.status == "production", rule.name
 
@@ -188,38 +199,89 @@ def test_the_article_claims_are_graded_as_expert_opinion_or_consensus(rs: crampr
             assert rule.evidence in {"C", "D"}, rule.name
 
 
-def test_every_rule_that_goes_beyond_the_article_cites_a_public_source_and_says_so(
+def test_every_rule_that_goes_beyond_the_article_cites_a_public_source_and_says_so_to_the_clinician(
     rs: cramprules.Ruleset,
 ) -> None:
     beyond = [r for r in rs.rules if set(r.sources) - ARTICLE_SOURCES]
     assert {r.name for r in beyond} >= {
-        "kidney_disease_no_magnesium",
+        "clot_with_breathlessness",
+        "clot_signs",
+        "prolonged_cramp",
+        "tetanus_risk",
+        "sleep_disturbed",
+        "numbness_or_swelling_present",
+        "weakening_muscles",
+        "kidney_disease_no_glycinate",
+        "kidney_disease_no_citrate",
+        "kidney_disease_no_electrolytes",
         "kidney_disease_see_doctor",
-        "kidney_disease_no_electrolyte_supplements",
+        "diuretics_no_electrolytes",
     }
     for rule in beyond:
         for name in set(rule.sources) - ARTICLE_SOURCES:
             assert (rs.source(name).url or "").startswith("https://"), name
-        assert rule.because is not None
-        assert re.search(r"beyond (the|it)", rule.because), (
-            f"{rule.name} does not say it goes beyond the article"
+        assert rule.detail is not None
+        assert re.search(r"[Bb]eyond the article", rule.detail), (
+            f"{rule.name} does not tell the clinician it goes beyond the article"
         )
 
 
-def test_the_kidney_caution_cites_the_nih_magnesium_fact_sheet(rs: cramprules.Ruleset) -> None:
-    ods = rs.source("ods")
-    assert ods.url == "https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/"
-    assert "Office of Dietary Supplements" in ods.label
-    assert rs.program.rule("kidney_disease_no_magnesium").sources == ("ods",)
+def test_the_patient_text_carries_no_source_asides(rs: cramprules.Ruleset) -> None:
+    for rule in rs.rules:
+        because = (rule.because or "").lower()
+        for aside in SOURCE_ASIDES:
+            assert aside not in because, (rule.name, aside)
+
+
+def test_every_avoid_says_why_in_its_own_rule(rs: cramprules.Ruleset) -> None:
+    avoids = [r for r in rs.rules if any(a.kind == "avoid" for a in r.actions)]
+    assert len(avoids) >= 9
+    for rule in avoids:
+        assert len(rule.actions) == 1, f"{rule.name}: one avoid per rule, so its reason sits beside it"
+        label = rs.options[rule.actions[0].target].label.lower()
+        because = (rule.because or "").lower()
+        assert because, rule.name
+        named = label in because or label.split(" (")[0] in because or rule.actions[0].target in because
+        assert named or because.startswith(("not without your doctor", "do not")), rule.name
+
+
+NHS_AND_ODS = {
+    "nhs_cramps": "https://www.nhs.uk/conditions/leg-cramps/",
+    "nhs_dvt": "https://www.nhs.uk/conditions/deep-vein-thrombosis-dvt/",
+    "ods_magnesium": "https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/",
+    "ods_potassium": "https://ods.od.nih.gov/factsheets/Potassium-HealthProfessional/",
+}
+
+
+@pytest.mark.parametrize(("name", "url"), sorted(NHS_AND_ODS.items()))
+def test_the_safety_sources_are_the_nhs_and_nih_pages(rs: cramprules.Ruleset, name: str, url: str) -> None:
+    assert rs.source(name).url == url
+
+
+def test_each_caution_cites_the_page_that_says_it(rs: cramprules.Ruleset) -> None:
+    cites = {r.name: set(r.sources) for r in rs.rules}
+    assert cites["clot_with_breathlessness"] == {"nhs_dvt"}
+    assert cites["clot_signs"] == {"nhs_dvt"}
+    assert "nhs_cramps" in cites["prolonged_cramp"]
+    assert cites["tetanus_risk"] == {"nhs_cramps"}
+    assert cites["kidney_disease_no_glycinate"] == {"ods_magnesium"}
+    assert cites["diuretics_no_electrolytes"] == {"ods_potassium"}
+
+
+def test_the_article_source_says_what_it_is(rs: cramprules.Ruleset) -> None:
+    label = rs.source("article").label
+    assert "article" in label
+    assert "leg cramps" in label
+    assert len(label) > len("The leg cramps article this ruleset is built from")
 
 
 def test_the_ruleset_header_names_version_and_review(rs: cramprules.Ruleset) -> None:
     assert (rs.name, rs.title, rs.version) == (
         "leg_cramps",
         "Leg cramps: root causes and what to take",
-        "1.0",
+        "2.0",
     )
-    assert rs.program.reviewed == datetime.date(2026, 11, 25)
+    assert rs.program.reviewed == datetime.date(2026, 11, 30)
 
 
 # ---------------------------------------------------------------- layout

@@ -565,7 +565,7 @@ def test_a_bad_value_names_the_patient(monkeypatch, tmp_path) -> None:
 def report(engine) -> cramprules.Report:
     [record] = engine.load_facts_file(BUNDLE)
     del record["@id"]
-    return engine.default_ruleset().evaluate({**record, "pain": 9})
+    return engine.default_ruleset().evaluate({**record, "prolonged": True})
 
 
 def test_cards_follow_the_cds_hooks_response_shape(engine, report) -> None:
@@ -603,7 +603,7 @@ def test_cards_are_deterministic_and_their_ids_unique(engine, report) -> None:
     ids = [c["uuid"] for c in json.loads(first)["cards"]]
     assert len(set(ids)) == len(ids)
     assert all(uuid.UUID(i).version == 5 for i in ids)
-    other = engine.default_ruleset().evaluate({"pain": 9})
+    other = engine.default_ruleset().evaluate({"prolonged": True})
     assert json.loads(engine.render(other, "cds-hooks"))["cards"][0]["uuid"] != ids[0]
 
 

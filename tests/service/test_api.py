@@ -30,7 +30,7 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
 def test_the_rulesets_are_listed(client: httpx.Client) -> None:
     (listed,) = client.get("/v1/rulesets").json()["rulesets"]
     assert listed["name"] == "leg_cramps"
-    assert listed["version"] == "1.0"
+    assert listed["version"] == "2.0"
     assert len(listed["sha256"]) == 64
     assert listed["links"]["evaluate"] == f"{RULESET}/evaluate"
 
@@ -59,13 +59,13 @@ def test_an_unknown_ruleset_is_404(client: httpx.Client) -> None:
 
 
 def test_evaluate_answers_the_report_json_by_its_schema(client: httpx.Client) -> None:
-    response = client.post(f"{RULESET}/evaluate", json={"pain": 9, "diuretics": True})
+    response = client.post(f"{RULESET}/evaluate", json={"prolonged": True, "diuretics": True})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     report = response.json()
     jsonschema.validate(report, report_schema())
     assert report["referrals"][0]["urgent"] is True
-    assert report["facts"] == {"pain": 9, "diuretics": True}
+    assert report["facts"] == {"prolonged": True, "diuretics": True}
 
 
 def test_evaluate_answers_what_eval_prints(client: httpx.Client, fhir_engine: Any) -> None:

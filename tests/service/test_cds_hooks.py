@@ -129,8 +129,10 @@ def test_an_empty_record_leaves_questions_not_guesses(
         }
     )
     cards = cards_of(client.post(PATIENT_VIEW, json=hook_body(prefetch=empty)), card_schema)
-    assert [c["summary"] for c in cards] == [cards[0]["summary"]]
-    assert "unanswered questions could change this advice" in cards[0]["summary"]
+    # Relief for a cramp is for everyone (leg_cramps 2.0); nothing else is guessed.
+    summaries = [c["summary"] for c in cards]
+    assert all(s.startswith("Relief now: ") for s in summaries[:-1]), summaries
+    assert "unanswered questions could change this advice" in summaries[-1]
 
 
 def test_resources_of_another_patient_are_ignored(

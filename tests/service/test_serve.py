@@ -145,9 +145,9 @@ def test_the_real_command_serves_until_interrupted() -> None:
         assert any("authentication is OFF" in line for line in seen)
         with httpx.Client(base_url=url, trust_env=False, timeout=10) as client:
             assert client.get("/readyz").json()["rulesets"] == ["leg_cramps"]
-            assert client.post("/v1/rulesets/leg_cramps/evaluate", json={"pain": 9}).json()["referrals"][0][
-                "urgent"
-            ]
+            assert client.post("/v1/rulesets/leg_cramps/evaluate", json={"prolonged": True}).json()[
+                "referrals"
+            ][0]["urgent"]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
