@@ -27,6 +27,7 @@ __all__ = [
     "BaseResolver",
     "Extensions",
     "Gathered",
+    "Opener",
     "SourceText",
     "default_name",
     "gather",
@@ -58,6 +59,17 @@ Raises :class:`~cramprules.exceptions.UnknownRuleset` for a name it does not kno
 Extensions = Callable[[str], Sequence[SourceText]]
 """Given the ruleset's name, the plugin fragments that extend it."""
 
+Opener = Callable[[Path], SourceText]
+"""Reads an included file (a resolved path) into a :class:`SourceText`; raises ``OSError``.
+
+The default reads the disk; a ruleset rebuilt on another machine reads the texts it was sent."""
+
+
+def read_file(path: Path) -> SourceText:
+    """The default :data:`Opener`: the file on disk, named as messages name it."""
+    return SourceText(path.read_text(encoding="utf-8"), display_path(path), path=path)
+
+
 Part = Literal["main", "included file", "base", "extension"]
 """The part a file plays; an included file plays its includer's part, except the main's."""
 
@@ -80,9 +92,10 @@ def gather(
     extensions: Extensions | Sequence[SourceText],
     resolve_base: BaseResolver | None,
     sink: DiagnosticSink,
+    opener: Opener = read_file,
 ) -> Gathered:
     """Read ``main``, its includes, its base and its extensions; problems go to ``sink``."""
-    reader = _Reader(sink)
+    reader = _Reader(sink, opener)
     statements = reader.statements(main, kind="main")
     headers = [s for s in statements if isinstance(s, nodes.RulesetHeader)]
     name = headers[0].name if headers else default_name(main.origin)
@@ -107,8 +120,9 @@ def default_name(origin: str) -> str:
 class _Reader:
     """Reads files into statements, remembering each file read."""
 
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, opener: Opener = read_file) -> None:
         self.sink = sink
+        self.opener = opener
         self.texts: list[tuple[str, str]] = []
         self.documents: list[nodes.Document] = []
 
@@ -219,7 +233,7 @@ class _Reader:
             )
             return None
         try:
-            text = target.read_text(encoding="utf-8")
+            opened = self.opener(target)
         except FileNotFoundError:
             siblings = [p.name for p in target.parent.glob("*.cramp")] if target.parent.is_dir() else []
             guess = closest(target.name, siblings)
@@ -233,7 +247,7 @@ class _Reader:
         except (OSError, UnicodeDecodeError) as exc:
             error("include-unreadable", f"cannot read '{statement.path}': {exc}", span)
             return None
-        return SourceText(text, display_path(target), path=target, root=parent.root)
+        return SourceText(opened.text, opened.origin, path=target, root=parent.root)
 
     def base(
         self, statement: nodes.ExtendsDecl, resolve_base: BaseResolver | None, *, already: bool
