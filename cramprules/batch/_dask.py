@@ -84,7 +84,7 @@ def _partition(frame: AnyType, ruleset: Ruleset, id_field: str | None, shape: Sh
     records = []
     labels = list(frame.index) if _integer_index(frame) else range(len(frame))
     for label, row in zip(labels, frame.to_dict(orient="records")):
-        facts = {str(k): (None if _missing(v) else _plain(v)) for k, v in row.items()}
+        facts = {str(k): _plain(v) for k, v in row.items() if not _missing(v)}
         who: object = facts.pop(RECORD_ID, None)
         if id_field is not None:
             who = facts.pop(id_field, None)
@@ -113,10 +113,10 @@ def _dtypes(shape: Shape) -> dict[str, str]:
         return {
             "record": "int64",
             "urgent": "boolean",
-            **{c: "object" for c in TABLE_COLUMNS if c not in ("record", "urgent")},
-            "error": "object",
+            **{c: "string" for c in TABLE_COLUMNS if c not in ("record", "urgent")},
+            "error": "string",
         }
-    return {"record": "int64", "id": "object", "report": "object", "error": "object"}
+    return {"record": "int64", "id": "string", "report": "string", "error": "string"}
 
 
 def _integer_index(frame: AnyType) -> bool:
@@ -150,7 +150,7 @@ def evaluate_dataframe(
     ``causes``, ``questions``); ``shape="jsonl"`` gives ``record``, ``id`` and
     ``report`` (the full report as JSON text).  A row that fails fact
     validation keeps its place, with the message in ``error`` and nothing else
-    filled in.  Missing values (``NaN``, ``None``) are unknown facts.  A Dask
+    filled in.  Missing values (``NaN``, ``None``) are left out: unknown facts.  A Dask
     dataframe stays lazy (``map_partitions``); the ruleset reaches its workers
     pickled, as its texts and plugin names.  ``record`` is the row's position
     when the index is the default integer range.

@@ -4,7 +4,9 @@ JSON Lines and CSV are read line by line, Parquet a row group at a time
 (pyarrow): memory stays flat whatever the input's size.  Any other format a
 loader plugin reads (JSON, YAML, FHIR, ...) is read whole, as loaders take
 the whole text.  A line that cannot be read becomes a :class:`Record` with an
-error, never an exception: the rest of the input goes on.
+error, never an exception: the rest of the input goes on.  In a table (CSV,
+Parquet, a dataframe) an empty cell is left out of the record's facts: unknown,
+and a column the ruleset does not know fails only the rows that fill it.
 """
 
 from __future__ import annotations
@@ -121,10 +123,7 @@ def _csv(handle: IO[str], id_field: str | None) -> Iterator[Record]:
                 index, where, None, error=f"{len(row)} cells, but the header names only {len(names)} facts"
             )
         else:
-            facts: dict[str, object] = {name: None for name in names}
-            for name, cell in zip(names, row):
-                value = cell.strip()
-                facts[name] = value if value else None
+            facts: dict[str, object] = {name: cell.strip() for name, cell in zip(names, row) if cell.strip()}
             who = _take_id(facts, id_field)
             yield Record(index, where, who, facts)
         index += 1
@@ -143,7 +142,8 @@ def _parquet(path: str, id_field: str | None, batch_size: int) -> Iterator[Recor
     index = 0
     for batch in file.iter_batches(batch_size=batch_size):
         for row in batch.to_pylist():
-            yield _record(index, f"row {index + 1}", row, id_field)
+            facts = {name: value for name, value in row.items() if value is not None}
+            yield _record(index, f"row {index + 1}", facts, id_field)
             index += 1
 
 

@@ -129,13 +129,13 @@ def test_a_ruleset_not_built_by_an_engine_says_why_it_cannot_pickle():
 
 def test_a_worker_without_the_plugins_says_which_are_missing():
     spec = PluginSpec(autoload=True, disabled=(), loaded=("no_such_plugin_here",))
-    with pytest.raises(PluginError, match="'no_such_plugin_here'.*install the same plugins"):
+    with pytest.raises(PluginError, match=r"'no_such_plugin_here'.*install the same plugins"):
         spec.disabled_here()
 
 
 def test_a_missing_plugin_module_is_named():
     spec = PluginSpec(autoload=False, disabled=(), modules=("no_such_module_xyz",))
-    with pytest.raises(PluginError, match="no_such_module_xyz.*install it on every worker"):
+    with pytest.raises(PluginError, match=r"no_such_module_xyz.*install it on every worker"):
         spec.plugins()
 
 

@@ -232,7 +232,8 @@ def test_bad_records_are_found_in_any_chunk(run, mini, bad_records, chunk, tmp_p
 def test_an_unreadable_input_is_one_clear_error(run, mini, tmp_path):
     result = run("batch", str(mini), str(tmp_path / "missing.jsonl"))
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: ") and "cannot read the records" in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "cannot read the records" in result.stderr
 
 
 def test_id_field_leads_each_full_report(run, mini, tmp_path, serial):
@@ -298,7 +299,8 @@ def test_resume_refuses_other_options(run, mini, records, tmp_path):
     (work / "manifest.json").write_text('{"format": "csv"}')
     result = run("batch", str(mini), str(records), "-o", str(tmp_path / "o.jsonl"), "--resume")
     assert result.exit_code == 2
-    assert "cannot resume" in result.stderr and "format" in result.stderr
+    assert "cannot resume" in result.stderr
+    assert "format" in result.stderr
 
 
 def test_a_killed_run_leaves_no_output_and_resume_finishes_it(tmp_path, mini):
@@ -321,7 +323,8 @@ def test_a_killed_run_leaves_no_output_and_resume_finishes_it(tmp_path, mini):
     process.send_signal(signal.SIGKILL)
     process.wait()
     process.stderr.close()
-    assert not out.exists() and not errors.exists()
+    assert not out.exists()
+    assert not errors.exists()
     assert not any(p.name.endswith(".jsonl") for p in tmp_path.iterdir() if p != source)
     done = len(list(work.glob("*.done")))
     assert 3 <= done < 120
@@ -389,7 +392,8 @@ def test_progress_on_a_terminal_only(run, mini, records, monkeypatch):
     assert "records/s" not in quiet.stderr
     monkeypatch.setattr("cramprules.cli.batch.is_terminal", lambda stream: True)
     shown = run("batch", str(mini), str(records))
-    assert "6 records, " in shown.stderr and " records/s, 0 errors" in shown.stderr
+    assert "6 records, " in shown.stderr
+    assert " records/s, 0 errors" in shown.stderr
     assert shown.stdout == quiet.stdout
 
 
