@@ -217,16 +217,22 @@ def _stream(
 ) -> Summary:
     writer = PartWriter(stdout, plan.format)
     read = written = bad = 0
+    source = _source_name(item.path)
     for result in engine.map(chunks(item.records(), plan.chunk_size), plan.shape, plan.with_id):
         writer.write(result.items)
+        stdout.flush()  # a chunk's reports before its errors, and downstream gets them as they come
         if result.bad:
-            errors([attrs.evolve(b, source=item.path) for b in result.bad])
+            errors([attrs.evolve(b, source=source) for b in result.bad])
         read += result.count
         written += len(result.items)
         bad += len(result.bad)
         counter.add(result.count, len(result.bad))
     writer.close()
     return Summary(read, written, bad)
+
+
+def _source_name(path: str) -> str:
+    return "stdin" if path == "-" else path
 
 
 class _Counter:
@@ -292,7 +298,7 @@ def _run_parts(
         if current is None or current.k != k:
             if current is not None:
                 current.finish()
-            current = _OpenPart(_part(work, number, k), k, plan, item.path)
+            current = _OpenPart(_part(work, number, k), k, plan, _source_name(item.path))
         current.add(result)
         counter.add(result.count, len(result.bad))
     if current is not None:

@@ -214,6 +214,10 @@ def command(
             )
             for p in many
         ]
+        names = [i.output.name for i in inputs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise CliError(f"error: two inputs would both be written to {directory / twice[0]}", EXIT_USAGE)
         work: Path | None = directory / ".cramprules-parts"
     else:
         inputs = [batch.Input(input_path, opener(input_path), Path(output) if output else None)]
@@ -282,7 +286,8 @@ def _run(
                 link = getattr(client, "dashboard_link", None)
                 if link:
                     click.echo(f"Dask dashboard: {link}", err=True)
-                return go(batch.DaskEngine(client, rs, window=max(4, 3 * workers)))
+                size = len(client.scheduler_info().get("workers", ())) or workers
+                return go(batch.DaskEngine(client, rs, window=max(4, 3 * size)))
         if workers > 1:
             return go(batch.Processes(rs, workers))
         return go(batch.Serial(rs))
