@@ -424,3 +424,30 @@ def test_include_testing(run, tmp_path):
     with_testing = json.loads(run("batch", str(ruleset), str(records), "--include-testing").stdout)
     assert without["recommendations"] == []
     assert with_testing["recommendations"][0]["option"] == "rest"
+
+
+def test_two_inputs_may_not_share_an_output(run, mini, tmp_path):
+    inputs = tmp_path / "cohort"
+    inputs.mkdir()
+    (inputs / "a.jsonl").write_text("{}\n")
+    (inputs / "a.csv").write_text("pain\n3\n")
+    result = run("batch", str(mini), str(inputs), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "two inputs would both be written to" in result.stderr
+
+
+def test_a_json_list_written_to_a_file_is_the_one_printed(run, mini, records, tmp_path):
+    out = tmp_path / "reports.json"
+    assert (
+        run(
+            "batch", str(mini), str(records), "-o", str(out), "--part-size", "2", "--chunk-size", "1"
+        ).exit_code
+        == 0
+    )
+    assert out.read_text() == run("batch", str(mini), str(records), "-f", "json").stdout
+
+
+def test_bad_lines_on_stdin_are_named_by_line(run, mini):
+    result = run("batch", str(mini), "-", input='{"pain": 1}\n{"pain": 99}\n')
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("stdin: line 2: pain = 99 is out of range")
