@@ -129,6 +129,7 @@ def test_the_command_on_an_existing_cluster(cluster, run, tmp_path):
     assert on_dask.stderr.splitlines()[1:] == alone.stderr.splitlines()
 
 
+@pytest.mark.slow  # waits for the connection to time out
 def test_an_unreachable_scheduler_is_one_clear_error(run, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text("{}\n")
