@@ -149,7 +149,11 @@ class Replay:
 
     def __init__(self, recipe: Recipe) -> None:
         self._recipe = recipe
-        self._includes = {source.path: source for source in recipe.includes}
+        self._includes: dict[Path | None, SourceText] = {}
+        for source in recipe.includes:
+            self._includes[source.path] = source
+            if source.path is not None:  # as this machine resolves it (symlinks that differ here)
+                self._includes.setdefault(source.path.resolve(), source)
 
     def extensions(self, name: str) -> Sequence[SourceText]:
         return dict(self._recipe.extensions).get(name, ())
