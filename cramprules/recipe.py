@@ -23,8 +23,7 @@ from pathlib import Path
 
 import attrs
 
-from cramprules.checker import SourceText
-from cramprules.checker._sources import read_file
+from cramprules.checker import SourceText, read_file
 from cramprules.exceptions import PluginError
 
 __all__ = ["PluginSpec", "Recipe", "Recorder", "Replay"]

@@ -51,6 +51,7 @@ __all__ = [
     "Opener",
     "SourceText",
     "check",
+    "read_file",
     "specificity",
 ]
 
