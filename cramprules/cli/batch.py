@@ -59,6 +59,17 @@ def _inputs(given: str) -> list[str] | None:
     return None
 
 
+def _identity(path: str) -> list[object]:
+    """An input as a resumed run checks it: its path, size and modification time."""
+    if path == "-":
+        return ["-"]
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return [os.path.abspath(path)]
+    return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
+
+
 def _print_errors(bad: Sequence[AnyType]) -> None:
     for item in bad:
         who = f" (id {item.id})" if item.id is not None else ""
@@ -224,7 +235,7 @@ def command(
         work = None if output is None else Path(output).parent / f".{Path(output).name}.parts"
     manifest = {
         "ruleset": rs.sha256,
-        "inputs": [os.path.abspath(i.path) if i.path != "-" else "-" for i in inputs],
+        "inputs": [_identity(i.path) for i in inputs],
         "format": format_name,
         "id_field": id_field,
         "part_size": part_size,

@@ -448,3 +448,21 @@ def test_bad_lines_on_stdin_are_named_by_line(run, mini):
     result = run("batch", str(mini), "-", input='{"pain": 1}\n{"pain": 99}\n')
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0].startswith("stdin: line 2: pain = 99 is out of range")
+
+
+def test_resume_refuses_an_input_that_changed(run, mini, records, tmp_path):
+    out = tmp_path / "o.jsonl"
+    assert run("batch", str(mini), str(records), "-o", str(out)).exit_code == 0
+    work = tmp_path / ".o.jsonl.parts"
+    work.mkdir()
+    from cramprules.cli.batch import _identity
+
+    manifest = {
+        "ruleset": "x", "inputs": [_identity(str(records))], "format": "jsonl",
+        "id_field": None, "part_size": 100000, "chunk_size": 1000,
+    }  # fmt: skip
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    records.write_text(records.read_text() + '{"pain": 1}\n')
+    result = run("batch", str(mini), str(records), "-o", str(out), "--resume")
+    assert result.exit_code == 2
+    assert "differs in inputs, ruleset" in result.stderr
