@@ -32,9 +32,22 @@ NEEDS_DASK = "the Dask engine needs dask.distributed: pip install 'cramprules[da
 def dask_client(scheduler: str | None, workers: int) -> Iterator[AnyType]:
     """A client of the cluster at ``scheduler``, or of a new ``LocalCluster`` of ``workers`` processes."""
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise CramprulesError(NEEDS_DASK) from None
+    with dask.config.set(QUIET_COMMS):
+        yield from _clients(Client, LocalCluster, scheduler, workers)
+
+
+QUIET_COMMS = {"distributed.admin.low-level-log-length": 0}
+"""Dask keeps the last 1000 messages of every connection for debugging: with
+chunks of records in them, hundreds of megabytes.  Batches keep none."""
+
+
+def _clients(
+    Client: AnyType, LocalCluster: AnyType, scheduler: str | None, workers: int
+) -> Iterator[AnyType]:
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call, unused-ignore]
