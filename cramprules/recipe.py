@@ -132,8 +132,8 @@ class Recorder:
         self.bases.append((name, found))
         return found
 
-    def open(self, path: Path) -> SourceText:
-        source = read_file(path)
+    def open(self, path: Path, limit: int) -> SourceText:
+        source = read_file(path, limit)
         self.included.append(source)
         return source
 
@@ -160,7 +160,7 @@ class Replay:
     def base(self, name: str) -> Sequence[SourceText]:
         return dict(self._recipe.bases)[name]
 
-    def open(self, path: Path) -> SourceText:
+    def open(self, path: Path, limit: int) -> SourceText:
         try:
             return self._includes[path]
         except KeyError:

@@ -13,6 +13,7 @@ from cramprules.claims import ClaimSpec, source_of
 from cramprules.compiler import Compiled, Decisions, Functions, compile_program
 from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
+from cramprules.facts import describe_kind
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
 from cramprules.nodes import names_in
 from cramprules.outcomes import Recommendation, Referral, Source
@@ -111,7 +112,7 @@ class Ruleset:
             facts = {**facts, **more}
         elif not isinstance(facts, Mapping):
             raise FactError(
-                f"facts must be a mapping of names to values, not {type(facts).__name__}",
+                f"facts must be a mapping of names to values, not {describe_kind(facts)}",
                 fact="",
             )
         if self.normalize is not None:
@@ -142,6 +143,8 @@ class Ruleset:
         facts: object = None
         try:
             for index, facts in enumerate(records):  # noqa: B007 - used in the error
+                if facts.__class__ is not dict and not isinstance(facts, Mapping):
+                    raise TypeError  # a string would otherwise be read as its characters
                 if normalize is not None:
                     facts = normalize(facts)
                 if derive is not None:
@@ -159,7 +162,7 @@ class Ruleset:
             if isinstance(facts, Mapping):
                 raise
             raise FactError(
-                f"record {index}: facts must be a mapping of names to values, not {type(facts).__name__}",
+                f"record {index}: facts must be a mapping of names to values, not {describe_kind(facts)}",
                 fact="",
                 record=index,
             ) from None

@@ -31,6 +31,7 @@ from typing import Any as AnyType
 
 import attrs
 
+from cramprules import _files
 from cramprules.batch._evaluate import ChunkResult, Shape, evaluate_chunk
 from cramprules.batch._io import PartWriter, chunks, concatenate
 from cramprules.batch._records import BadRecord, Chunk, Record
@@ -399,12 +400,20 @@ def _bad_of(data: dict[str, AnyType]) -> BadRecord:
 
 @contextlib.contextmanager
 def atomic(target: Path, *, binary: bool = False) -> Iterator[IO[AnyType]]:
-    """A file written under a temporary name beside ``target``, moved into place when whole."""
+    """A file written under a temporary name beside ``target``, moved into place when whole.
+
+    Text goes through :func:`cramprules._files.atomic_writer` (modes kept, devices
+    written in place); Parquet, which is binary, the same way here.
+    """
     directory = target.parent if str(target.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
+    if not binary:
+        with _files.atomic_writer(target) as text:
+            yield text
+        return
     temporary = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        with _open(temporary, "x", binary=binary) as handle:  # the umask's permissions, unlike mkstemp's 0600
+        with _open(temporary, "x", binary=True) as handle:  # the umask's permissions, unlike mkstemp's 0600
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
