@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from typing import Any as AnyType
 
+from cramprules import _files
 from cramprules.batch._evaluate import TABLE_COLUMNS, Row
 from cramprules.batch._records import Chunk, Record
 from cramprules.exceptions import CramprulesError, FactError
@@ -79,9 +80,30 @@ def _kind(value: object) -> str:
     )
 
 
-def _jsonl(lines: Iterable[str], id_field: str | None, first_line: int = 1) -> Iterator[Record]:
+TOO_LONG = "\0too long"
+"""What :func:`bounded_lines` gives for a line longer than its limit."""
+
+
+def bounded_lines(handle: IO[str], limit: int) -> Iterator[str]:
+    """The lines of ``handle``, none read whole past ``limit`` characters: a huge one is skipped."""
+    while line := handle.readline(limit + 1):
+        if len(line) > limit and not line.endswith("\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith("\n"):
+                pass
+            yield TOO_LONG
+        else:
+            yield line
+
+
+def _jsonl(
+    lines: Iterable[str], id_field: str | None, first_line: int = 1, limit: int = 0
+) -> Iterator[Record]:
     index = 0
     for number, line in enumerate(lines, first_line):
+        if line is TOO_LONG:
+            yield Record(index, f"line {number}", None, error=f"longer than {limit:,} characters")
+            index += 1
+            continue
         if not line.strip():
             continue
         where = f"line {number}"
@@ -164,26 +186,43 @@ def read_records(
     """Every record of ``path`` (``-`` for stdin), in order, numbered from 0.
 
     ``format`` ``auto`` (stdin) reads a JSON document when the text starts
-    with ``[``, else JSON Lines.
+    with ``[``, else JSON Lines.  The engine's ``limits.max_fact_bytes``
+    bounds one line, and a whole file read by a loader.
     """
+    limit = engine.limits.max_fact_bytes
     if path == "-":
         handle = stdin if stdin is not None else sys.stdin
         if format in ("auto", "jsonl"):
-            first = handle.readline()
-            while first and not first.strip():
-                first = handle.readline()
-            if format == "auto" and first.lstrip().startswith("["):
-                yield from _whole(first + handle.read(), "json", engine, id_field)
+            lines = bounded_lines(handle, limit)
+            first = next(lines, "")
+            while first and first is not TOO_LONG and not first.strip():
+                first = next(lines, "")
+            if format == "auto" and first is not TOO_LONG and first.lstrip().startswith("["):
+                rest = _stdin_text(handle, max(1, limit - len(first)), "json")
+                yield from _whole(first + rest, "json", engine, id_field)
                 return
-            lines = _prepend(first, handle)
-            yield from _jsonl(lines, id_field)
+            yield from _jsonl(_prepend(first, lines) if first else lines, id_field, limit=limit)
         elif format == "csv":
             yield from _csv(handle, id_field)
         else:
-            yield from _whole(handle.read(), format, engine, id_field)
+            text = _stdin_text(handle, limit, format)
+            yield from _whole(text, format, engine, id_field)
         return
     if format == "parquet":
         yield from _parquet(path, id_field, batch_size)
+        return
+    if format not in ("jsonl", "csv"):
+        try:
+            text = _files.read_text(path, limit)
+        except _files.FileTooLarge:
+            raise FactError(
+                f"larger than {limit:,} bytes: a {format} file is read whole; use JSON Lines, CSV or Parquet",
+                fact="",
+            ) from None
+        except (OSError, _files.NotText) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise FactError(f"cannot read the records: {reason}", fact="") from None
+        yield from _whole(text, format, engine, id_field)
         return
     try:
         handle = open(path, encoding="utf-8", newline="" if format == "csv" else None)  # noqa: SIM115
@@ -191,11 +230,20 @@ def read_records(
         raise FactError(f"cannot read the records: {exc.strerror or exc}", fact="") from None
     with handle:
         if format == "jsonl":
-            yield from _jsonl(handle, id_field)
-        elif format == "csv":
-            yield from _csv(handle, id_field)
+            yield from _jsonl(bounded_lines(handle, limit), id_field, limit=limit)
         else:
-            yield from _whole(handle.read(), format, engine, id_field)
+            yield from _csv(handle, id_field)
+
+
+def _stdin_text(handle: IO[str], limit: int, format: str) -> str:
+    try:
+        return _files.read_stream_bounded(handle, limit, "<stdin>")
+    except _files.FileTooLarge:
+        raise FactError(
+            f"stdin holds more than {limit:,} bytes: {format} is read whole; send JSON Lines", fact=""
+        ) from None
+    except _files.NotText as exc:
+        raise FactError(f"stdin: {exc}", fact="") from None
 
 
 def _prepend(first: str, rest: Iterable[str]) -> Iterator[str]:

@@ -466,3 +466,18 @@ def test_resume_refuses_an_input_that_changed(run, mini, records, tmp_path):
     result = run("batch", str(mini), str(records), "-o", str(out), "--resume")
     assert result.exit_code == 2
     assert "differs in inputs, ruleset" in result.stderr
+
+
+def test_a_line_longer_than_the_limit_is_an_error_not_a_memory_hog(mini, tmp_path):
+    from cramprules import Limits
+    from cramprules.cli import App, cli
+
+    app = App(engine=cramprules.Engine(autoload=False, limits=Limits(max_fact_bytes=64)), autoload=False)
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"pain": 1}\n{"pain": 2, "x": "' + "y" * 500 + '"}\n{"pain": 3}\n')
+    import click.testing
+
+    result = click.testing.CliRunner().invoke(cli, ["batch", str(mini), str(path), "-f", "csv"], obj=app)
+    assert result.exit_code == 1
+    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "2"]
+    assert f"{path}: line 2: longer than 64 characters" in result.stderr
