@@ -24,6 +24,7 @@ from cramprules.checker import SourceText, check
 from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset, shorten
 from cramprules.limits import DEFAULT_LIMITS, Limits
 from cramprules.names import closest
+from cramprules.recipe import PluginSpec, Recipe, Recorder, Replay
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset
 from cramprules.units import Substance, normalizer
@@ -159,10 +160,11 @@ class Engine:
     def _base(self, name: str) -> list[SourceText]:
         return [self._named_source(name), *self._fragments(name)]
 
-    def _build(self, main: SourceText, *, include_testing: bool) -> Ruleset:
+    def _build(self, main: SourceText, *, include_testing: bool, recipe: Recipe | None = None) -> Ruleset:
+        """Check and compile ``main``; with a ``recipe``, from its texts alone (see :mod:`cramprules.recipe`)."""
         functions = self.functions()
         try:
-            return self._compile(main, functions, include_testing=include_testing)
+            return self._compile(main, functions, include_testing=include_testing, recipe=recipe)
         except (RecursionError, MemoryError):
             # The limits keep real rulesets far from this; a pathological one gets a message, not a crash.
             raise CramprulesError(
@@ -176,11 +178,14 @@ class Engine:
         functions: dict[str, tuple[Callable[..., object], str]],
         *,
         include_testing: bool,
+        recipe: Recipe | None,
     ) -> Ruleset:
+        sources = Recorder(self._fragments, self._base) if recipe is None else Replay(recipe)
         program = check(
             main,
-            extensions=self._fragments,
-            resolve_base=self._base,
+            extensions=sources.extensions,
+            resolve_base=sources.base,
+            opener=sources.open,
             functions=functions,
             include_testing=include_testing,
         )
@@ -191,7 +196,28 @@ class Engine:
             report_hooks=self._report_hooks(),
             normalize=normalizer(program.facts, self.convert_units, self.substances()),
             engine_version=__version__,
+            recipe=sources.recipe(main, include_testing, self._plugin_spec()),
         )
+
+    def _plugin_spec(self) -> PluginSpec:
+        """This engine's plugins by name, for a worker to load the same ones."""
+        pm = self.plugin_manager
+        loaded = [pm.get_name(plugin) for plugin, _ in pm.list_plugin_distinfo()]
+        return PluginSpec.of(
+            self._extra,
+            autoload=self._autoload,
+            disabled=self._disable,
+            loaded=[name for name in loaded if name is not None],
+        )
+
+    @classmethod
+    def rebuild(cls, recipe: Recipe) -> Ruleset:
+        """A ruleset built again from a recipe, by a new engine with the same plugins."""
+        spec = recipe.plugins
+        engine = cls(
+            spec.plugins(), autoload=spec.autoload, disable=spec.disabled_here(), limits=recipe.main.limits
+        )
+        return engine._build(recipe.main, include_testing=recipe.include_testing, recipe=recipe)
 
     def substances(self) -> dict[str, Substance]:
         """What the plugins say number facts measure (``cramprules_substances``): fact -> Substance."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import types
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -19,6 +20,9 @@ from cramprules.outcomes import Recommendation, Referral, Source
 from cramprules.report import Report
 from cramprules.units import Normalizer
 from cramprules.whatif import candidate_values
+
+if TYPE_CHECKING:
+    from cramprules.recipe import Recipe
 
 __all__ = ["Ruleset", "build_ruleset"]
 
@@ -51,6 +55,8 @@ class Ruleset:
     report_hooks: tuple[ReportHook, ...] = attrs.field(default=(), repr=False)
     normalize: Normalizer | None = attrs.field(default=None, repr=False)
     """Puts quantities (``"0.7 mmol/L"``) into their facts' declared units, before derivation."""
+    recipe: Recipe | None = attrs.field(default=None, repr=False)
+    """What it was built from (texts and plugin names): how it pickles."""
 
     # ------------------------------------------------------------ description
 
@@ -171,6 +177,24 @@ class Ruleset:
                     merged[name] = value
         return merged
 
+    # ------------------------------------------------------------ pickling
+
+    def __reduce__(self) -> tuple[Callable[..., Ruleset], tuple[Recipe]]:
+        """Pickle as source texts and plugin names; unpickling checks and compiles again.
+
+        Compiled functions do not pickle, and a worker on another machine has
+        no access to this one's files: the texts travel, and the plugins are
+        loaded there by name (see :mod:`cramprules.recipe`).
+        """
+        if self.recipe is None:
+            raise TypeError(
+                f"ruleset '{self.name}' was not built by an Engine, so it cannot be pickled; "
+                "build it with cramprules.parse_ruleset/load_ruleset or an Engine"
+            )
+        from cramprules.engine import Engine
+
+        return (Engine.rebuild, (self.recipe,))
+
     def __repr__(self) -> str:
         version = f" {self.version}" if self.version else ""
         return f"<Ruleset {self.name}{version}: {len(self.rules)} rules, {len(self.facts)} facts>"
@@ -192,6 +216,7 @@ def build_ruleset(
     report_hooks: tuple[ReportHook, ...] = (),
     normalize: Normalizer | None = None,
     engine_version: str,
+    recipe: Recipe | None = None,
 ) -> Ruleset:
     """Compile a checked program into a :class:`Ruleset`."""
     compiled = compile_program(program, functions)
@@ -211,4 +236,5 @@ def build_ruleset(
         derivers=derivers,
         report_hooks=report_hooks,
         normalize=normalize,
+        recipe=recipe,
     )

@@ -32,9 +32,11 @@ from cramprules.checker._sources import (
     MAX_INCLUDE_DEPTH,
     BaseResolver,
     Extensions,
+    Opener,
     SourceText,
     default_name,
     gather,
+    read_file,
 )
 from cramprules.checker._vocabulary import Vocabulary
 from cramprules.exceptions import RulesetError, RulesetSyntaxError
@@ -46,8 +48,10 @@ __all__ = [
     "BaseResolver",
     "DiagnosticSink",
     "Extensions",
+    "Opener",
     "SourceText",
     "check",
+    "read_file",
     "specificity",
 ]
 
@@ -59,14 +63,17 @@ def check(
     resolve_base: BaseResolver | None = None,
     functions: Collection[str] = (),
     include_testing: bool = False,
+    opener: Opener = read_file,
 ) -> Program:
     """Check ``main`` with its includes, its base and the plugin ``extensions``.
+
+    ``opener`` reads included files (default: from disk).
 
     Raises :class:`~cramprules.exceptions.RulesetError` with every error
     found; warnings and notes are kept in the program's ``diagnostics``.
     """
     sink = DiagnosticSink(main=main.origin)
-    gathered = gather(main, extensions, resolve_base, sink)
+    gathered = gather(main, extensions, resolve_base, sink, opener)
     statements = gathered.statements
     declared = declare(statements, sink)
     names = Vocabulary(declared, functions)

@@ -28,6 +28,7 @@ __all__ = [
     "BaseResolver",
     "Extensions",
     "Gathered",
+    "Opener",
     "SourceText",
     "default_name",
     "gather",
@@ -61,6 +62,18 @@ Raises :class:`~cramprules.exceptions.UnknownRuleset` for a name it does not kno
 Extensions = Callable[[str], Sequence[SourceText]]
 """Given the ruleset's name, the plugin fragments that extend it."""
 
+Opener = Callable[[Path, int], SourceText]
+"""Reads an included file (a resolved path, at most so many bytes) into a :class:`SourceText`.
+
+Raises ``OSError`` (``FileTooLarge`` past the limit) or ``NotText``.  The default
+reads the disk; a ruleset rebuilt on another machine reads the texts it was sent."""
+
+
+def read_file(path: Path, limit: int) -> SourceText:
+    """The default :data:`Opener`: the file on disk, bounded, named as messages name it."""
+    return SourceText(_files.read_text(path, limit), display_path(path), path=path)
+
+
 Part = Literal["main", "included file", "base", "extension"]
 """The part a file plays; an included file plays its includer's part, except the main's."""
 
@@ -83,9 +96,10 @@ def gather(
     extensions: Extensions | Sequence[SourceText],
     resolve_base: BaseResolver | None,
     sink: DiagnosticSink,
+    opener: Opener = read_file,
 ) -> Gathered:
     """Read ``main``, its includes, its base and its extensions; problems go to ``sink``."""
-    reader = _Reader(sink)
+    reader = _Reader(sink, opener)
     statements = reader.statements(main, kind="main")
     headers = [s for s in statements if isinstance(s, nodes.RulesetHeader)]
     name = headers[0].name if headers else default_name(main.origin)
@@ -127,8 +141,9 @@ def default_name(origin: str) -> str:
 class _Reader:
     """Reads files into statements, remembering each file read."""
 
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, opener: Opener = read_file) -> None:
         self.sink = sink
+        self.opener = opener
         self.texts: list[tuple[str, str]] = []
         self.documents: list[nodes.Document] = []
 
@@ -254,7 +269,7 @@ class _Reader:
                 return None
             # Bounded before it is read: a link to /dev/zero must not fill memory.
             limit = limits.max_source_chars * 4  # UTF-8: at most four bytes a character
-            text = _files.read_text(target, limit)
+            opened = self.opener(target, limit)
         except _files.FileTooLarge:
             error(
                 "too-large",
@@ -277,7 +292,7 @@ class _Reader:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             error("include-unreadable", f"cannot read '{statement.path}': {reason}", span)
             return None
-        return SourceText(text, display_path(target), path=target, root=parent.root, limits=limits)
+        return SourceText(opened.text, opened.origin, path=target, root=parent.root, limits=limits)
 
     def base(
         self, statement: nodes.ExtendsDecl, resolve_base: BaseResolver | None, *, already: bool

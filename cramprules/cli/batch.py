@@ -1,290 +1,112 @@
-"""``cramprules batch``: evaluate every record of a file, in parallel if asked.
+"""``cramprules batch``: a ruleset over every record of a file or a directory, streamed.
 
-Records are split into chunks; each chunk is evaluated by the fast path
-(``Ruleset.evaluate_many``) in this process, in worker processes
-(``--workers N``), or as Dask tasks (``--engine dask``).  A ruleset holds
-compiled code and cannot be pickled, so each worker process rebuilds it once
-from its path or name and keeps it.
-
-Workers never raise across the process boundary: a chunk returns its output
-and its bad records as plain data, and this process decides what to do.
-By default the first bad record stops the batch (exit 2) and nothing is
-written; ``--skip-invalid`` reports each bad record on stderr, writes the
-others, and exits 1.
+The work is :mod:`cramprules.batch`'s; this command reads the options, picks
+the engine, shows progress on a terminal and prints the summary.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import glob
 import json
-import math
 import os
-import textwrap
-import threading
-from collections.abc import Iterator, Sequence
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any as AnyType
 
-import attrs
 import click
 
-from cramprules.cli import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_PLUGIN, EXIT_RULESET, EXIT_USAGE, App, CliError
-from cramprules.cli._common import (
-    choice_format_option,
-    open_output,
-    progress,
-    read_fact_records,
-    testing_option,
-)
+from cramprules.cli import EXIT_FINDINGS, EXIT_USAGE, App, CliError
+from cramprules.cli._common import is_terminal, testing_option
 
-FORMATS = ("jsonl", "json", "csv")
-CSV_COLUMNS = ("record", "urgent", "referrals", "causes", "recommendations", "questions")
+FORMATS = ("jsonl", "json", "csv", "parquet")
+SUFFIXES = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "parquet": ".parquet"}
 
 
-@attrs.frozen
-class WorkerSpec:
-    """Everything a worker process needs to rebuild the ruleset: picklable, hashable."""
+class Ticker:
+    """``records, records/s, errors`` on one line of stderr, when it is a terminal."""
 
-    ruleset: str | None
-    include_testing: bool
-    autoload: bool | None
-    disabled: tuple[str, ...]
-    format: str
+    def __init__(self, shown: bool) -> None:
+        from cramprules.batch import Rate
 
+        self.shown = shown
+        self.rate = Rate()
+        self.last = 0.0
+        self.used = False
 
-@attrs.frozen
-class BadRecord:
-    index: int
-    message: str
+    def __call__(self, read: int, errors: int, *, last: bool = False) -> None:
+        now = time.monotonic()
+        if not self.shown or (now - self.last < 0.2 and not last):
+            return
+        self.last = now
+        self.used = True
+        sys.stderr.write(f"\r{read:,} records, {self.rate(read):,.0f} records/s, {errors:,} errors ")
+        sys.stderr.flush()
 
-
-@attrs.frozen
-class ChunkResult:
-    """What one chunk gives back: an output item per good record, and the bad records."""
-
-    start: int
-    items: tuple[AnyType, ...]
-    bad: tuple[BadRecord, ...] = ()
-    fatal: tuple[str, str] | None = None
-    """``(kind, message)`` of an error that is not about one record (a plugin failed, ...)."""
+    def end(self) -> None:
+        if self.used:
+            sys.stderr.write("\n")
 
 
-_RULESETS: dict[WorkerSpec, AnyType] = {}
-_RULESETS_LOCK = threading.Lock()
+def _inputs(given: str) -> list[str] | None:
+    """The files of a directory or a glob, sorted; ``None`` for one file or stdin."""
+    if given != "-" and Path(given).is_dir():
+        return sorted(str(p) for p in Path(given).iterdir() if p.is_file() and not p.name.startswith("."))
+    if glob.has_magic(given):
+        return sorted(p for p in glob.glob(given) if Path(p).is_file())
+    return None
 
 
-def _ruleset(spec: WorkerSpec) -> AnyType:
-    """The ruleset of ``spec``, built once per process (or seeded by the parent)."""
-    with _RULESETS_LOCK:
-        if spec not in _RULESETS:
-            from cramprules.engine import Engine
-
-            engine = Engine(autoload=spec.autoload, disable=spec.disabled)
-            if spec.ruleset is None:
-                _RULESETS[spec] = engine.default_ruleset(include_testing=spec.include_testing)
-            else:
-                _RULESETS[spec] = engine.load_ruleset(spec.ruleset, include_testing=spec.include_testing)
-        return _RULESETS[spec]
-
-
-# ---------------------------------------------------------------- one chunk
-
-
-def serialize(report: AnyType, index: int, format: str) -> AnyType:
-    """One record's output: a JSON line, an indented JSON object, or a CSV row."""
-    if format == "jsonl":
-        return json.dumps(report.to_dict(), ensure_ascii=False)
-    if format == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
-
-    def status(item: AnyType) -> str:
-        return " (conditional)" if item.status == "conditional" else ""
-
-    return (
-        str(index),
-        "yes" if report.urgent else "no",
-        "; ".join(f"{r.to}{' urgent' if r.urgent else ''}{status(r)}" for r in report.referrals),
-        "; ".join(f"{c.name}{status(c)}" for c in report.causes),
-        "; ".join(f"{r.action} {r.option}{status(r)}" for r in report.recommendations),
-        "; ".join(q.fact for q in report.questions),
-    )
-
-
-def evaluate_chunk(spec: WorkerSpec, start: int, records: Sequence[dict[str, object]]) -> ChunkResult:
-    """Evaluate records ``start ..``; bad records are collected, never raised."""
-    from cramprules.exceptions import CramprulesError, FactError, PluginError, RulesetError
-
-    items: list[AnyType] = []
-    bad: list[BadRecord] = []
+def _identity(path: str) -> list[object]:
+    """An input as a resumed run checks it: its path, size and modification time."""
+    if path == "-":
+        return ["-"]
     try:
-        rs = _ruleset(spec)
-        position = 0
-        while position < len(records):
-            try:
-                reports = rs.evaluate_many(records[position:])
-            except FactError as exc:
-                failed = exc.record or 0
-                good = rs.evaluate_many(records[position : position + failed])
-                items.extend(serialize(r, start + position + i, spec.format) for i, r in enumerate(good))
-                prefix = f"record {failed}: "
-                message = str(exc).removeprefix(prefix)
-                bad.append(BadRecord(start + position + failed, message))
-                position += failed + 1
-                continue
-            items.extend(serialize(r, start + position + i, spec.format) for i, r in enumerate(reports))
-            break
-    except RulesetError as exc:
-        return ChunkResult(start, (), (), ("ruleset", str(exc)))
-    except PluginError as exc:
-        return ChunkResult(start, (), (), ("plugin", str(exc)))
-    except CramprulesError as exc:
-        return ChunkResult(start, (), (), ("usage", str(exc)))
-    except Exception as exc:  # noqa: BLE001 - returned as data: exceptions do not cross processes well
-        return ChunkResult(start, (), (), ("internal", f"{type(exc).__name__}: {exc}"))
-    return ChunkResult(start, tuple(items), tuple(bad))
+        stat = os.stat(path)
+    except OSError:
+        return [os.path.abspath(path)]
+    return [os.path.abspath(path), stat.st_size, stat.st_mtime_ns]
 
 
-# ---------------------------------------------------------------- runners
-
-
-def chunks(
-    records: Sequence[dict[str, object]], size: int
-) -> Iterator[tuple[int, Sequence[dict[str, object]]]]:
-    for start in range(0, len(records), size):
-        yield start, records[start : start + size]
-
-
-def run_here(
-    spec: WorkerSpec, records: Sequence[dict[str, object]], size: int, bar: AnyType, *, fail_fast: bool
-) -> list[ChunkResult]:
-    """Chunks one after the other, in this process."""
-    results = []
-    for start, chunk in chunks(records, size):
-        result = evaluate_chunk(spec, start, chunk)
-        results.append(result)
-        bar.update(len(chunk))
-        if _stops(result, fail_fast):
-            break
-    return results
-
-
-def run_processes(
-    spec: WorkerSpec,
-    records: Sequence[dict[str, object]],
-    size: int,
-    workers: int,
-    bar: AnyType,
-    *,
-    fail_fast: bool,
-) -> list[ChunkResult]:
-    """Chunks in a pool of worker processes (spawned: safe on every platform)."""
-    import concurrent.futures
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    results = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {
-            pool.submit(evaluate_chunk, spec, start, chunk): len(chunk)
-            for start, chunk in chunks(records, size)
-        }
-        for future in concurrent.futures.as_completed(futures):
-            result = future.result()
-            results.append(result)
-            bar.update(futures[future])
-            if _stops(result, fail_fast):
-                for other in futures:
-                    other.cancel()
-                break
-    return results
-
-
-def run_dask(
-    spec: WorkerSpec, records: Sequence[dict[str, object]], size: int, workers: int, bar: AnyType
-) -> list[ChunkResult]:
-    """Chunks as ``dask.delayed`` tasks: processes with several workers, else this thread."""
-    try:
-        from dask.base import compute  # type: ignore[import-not-found, unused-ignore]
-        from dask.callbacks import Callback  # type: ignore[import-not-found, unused-ignore]
-        from dask.delayed import delayed  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        raise CliError(
-            "--engine dask needs Dask: pip install 'cramprules[dask]' (or use --engine local)", EXIT_USAGE
-        ) from None
-
-    tasks = []
-    sizes: dict[AnyType, int] = {}
-    for start, chunk in chunks(records, size):
-        task = delayed(evaluate_chunk, pure=False)(spec, start, list(chunk))
-        tasks.append(task)
-        sizes[task.key] = len(chunk)
-
-    class Progress(Callback):  # type: ignore[misc, unused-ignore]
-        def _posttask(
-            self, key: AnyType, result: AnyType, dsk: AnyType, state: AnyType, worker_id: AnyType
-        ) -> None:
-            if key in sizes:
-                bar.update(sizes[key])
-
-    scheduler = "processes" if workers > 1 else "sync"
-    with Progress():  # type: ignore[no-untyped-call, unused-ignore]
-        results = compute(*tasks, scheduler=scheduler, num_workers=workers, optimize_graph=False)  # type: ignore[no-untyped-call, unused-ignore]
-    return list(results)
-
-
-def _stops(result: ChunkResult, fail_fast: bool) -> bool:
-    """Whether the rest of the batch is wasted work."""
-    return result.fatal is not None or (fail_fast and bool(result.bad))
-
-
-# ---------------------------------------------------------------- output
-
-
-def write_results(handle: AnyType, results: list[ChunkResult], format: str) -> int:
-    """Write every good record in input order; the number written."""
-    items = [item for result in sorted(results, key=lambda r: r.start) for item in result.items]
-    if format == "jsonl":
-        for line in items:
-            handle.write(line + "\n")
-    elif format == "json":
-        if items:
-            handle.write("[\n" + ",\n".join(textwrap.indent(item, "  ") for item in items) + "\n]\n")
-        else:
-            handle.write("[]\n")
-    else:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(items)
-    return len(items)
-
-
-_FATAL_CODES = {
-    "ruleset": EXIT_RULESET,
-    "plugin": EXIT_PLUGIN,
-    "usage": EXIT_USAGE,
-    "internal": EXIT_INTERNAL,
-}
+def _print_errors(bad: Sequence[AnyType]) -> None:
+    for item in bad:
+        who = f" (id {item.id})" if item.id is not None else ""
+        click.echo(f"{item.source or 'stdin'}: {item.where}{who}: {item.error}", err=True)
 
 
 @click.command("batch")
 @click.argument("paths", nargs=-1, required=True, metavar="[RULESET] INPUT")
 @click.option(
     "--input-format",
-    metavar="SUFFIX",
+    metavar="FORMAT",
     default=None,
-    help="The format of INPUT when its suffix does not say (default for '-' is json).",
+    help="jsonl, csv, parquet or a loader's format, when INPUT's suffix does not say.",
 )
-@choice_format_option(
-    FORMATS, "jsonl: one report per line; json: a list of reports; csv: one summary row per record."
+@click.option(
+    "--format",
+    "-f",
+    "format_name",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="jsonl: a full report per line (default); csv, parquet: one flat row per record; "
+    "json: a list of reports. Default: by --output's suffix, else jsonl.",
 )
-@click.option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@click.option(
+    "--output", "-o", metavar="PATH", help="A file (or, for many inputs, a directory); default stdout."
+)
+@click.option("--errors", "errors_path", metavar="FILE", help="Write every bad record here (JSON Lines).")
+@click.option(
+    "--id-field", metavar="NAME", help="The input field that names each record; carried to the output."
+)
 @click.option(
     "--workers",
     "-w",
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Worker processes; 0 means one per CPU.",
+    help="Worker processes (Dask: LocalCluster workers); 0 means one per CPU.",
 )
 @click.option(
     "--engine",
@@ -292,18 +114,33 @@ _FATAL_CODES = {
     type=click.Choice(["local", "dask"]),
     default="local",
     show_default=True,
-    help="local: this process or a process pool; dask: Dask tasks (pip install 'cramprules[dask]').",
+    help="local: this process or a process pool; dask: dask.distributed (pip install 'cramprules[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://HOST:PORT); implies --engine dask.",
 )
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
-    default=None,
-    help="Records per task (default: enough chunks to keep every worker busy, at most 500).",
+    default=1000,
+    show_default=True,
+    help="Records per task.",
 )
+@click.option(
+    "--part-size",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Records per part of the output: what --resume starts again from.",
+)
+@click.option("--resume", is_flag=True, help="Go on with an interrupted run to the same --output.")
 @click.option(
     "--skip-invalid",
     is_flag=True,
-    help="Report bad records on stderr and go on (exit 1), instead of stopping at the first (exit 2).",
+    hidden=True,
+    help="Accepted for old scripts: bad records never stop a batch.",
 )
 @testing_option
 @click.pass_obj
@@ -311,77 +148,159 @@ def command(
     app: App,
     paths: tuple[str, ...],
     input_format: str | None,
-    format_name: str,
+    format_name: str | None,
     output: str | None,
+    errors_path: str | None,
+    id_field: str | None,
     workers: int,
     engine_name: str,
-    chunk_size: int | None,
+    scheduler: str | None,
+    chunk_size: int,
+    part_size: int,
+    resume: bool,
     skip_invalid: bool,
     include_testing: bool,
 ) -> None:
-    """Evaluate every record of INPUT against RULESET (default: leg-cramps).
+    """Evaluate every record of INPUT against RULESET (default: leg-cramps), streamed.
 
-    INPUT is a file in any loader's format (json, jsonl, csv, yaml, toml, ...
-    by its suffix) or '-' for stdin.  Output is in input order: by default
-    JSON Lines, one report (the same dict as 'eval --format json') per line.
+    INPUT is a JSON Lines, CSV or Parquet file (read in chunks; memory stays
+    flat), a file in any loader's format (read whole), '-' for stdin (JSON
+    Lines, or a JSON list), or a directory or glob of files, which gives a
+    directory of outputs (--output DIR), one per input.  Output is in input
+    order.
 
-    Records are numbered from 0, as in every cramprules message.  The first
-    bad record stops the batch with exit 2 and writes nothing; with
-    --skip-invalid each bad record is reported on stderr, the others are
-    written, and the exit code is 1.
+    A record that cannot be read or whose facts are invalid goes to --errors
+    FILE (else stderr) with its line or row, its id and the error; the
+    others go on.  The summary on stderr says records read = reports written
+    + errors.  Exit code 0: every record evaluated; 1: some went to errors.
+
+    --output is written under a temporary name and in parts, moved into
+    place when whole; after an interruption, --resume goes on from the parts
+    done.
 
     \b
     Examples:
       cramprules batch patients.jsonl > reports.jsonl
-      cramprules batch clinic.cramp patients.csv --format csv -o summary.csv
-      cramprules batch patients.json --workers 0 --skip-invalid -o out.jsonl
-      cramprules batch patients.json --engine dask --workers 8
+      cramprules batch clinic.cramp patients.csv -o summary.parquet --errors bad.jsonl
+      cramprules batch 'cohort/*.jsonl' -o out/ --format csv --workers 0
+      cramprules batch patients.jsonl -o out.jsonl --engine dask --scheduler tcp://10.0.0.5:8786
     """
+    from cramprules import batch
+
     if len(paths) > 2:
         raise click.UsageError(f"expected [RULESET] INPUT, got {len(paths)} arguments")
-    ruleset, input_path = (None, paths[0]) if len(paths) == 1 else paths
+    ruleset_name, input_path = (None, paths[0]) if len(paths) == 1 else paths
+    if scheduler is not None:
+        engine_name = "dask"
+    if format_name is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+        format_name = suffix if suffix in FORMATS else "jsonl"
     engine = app.engine
-    rs = app.load_ruleset(ruleset, include_testing=include_testing)
-    from cramprules.facts import split_record
+    rs = app.load_ruleset(ruleset_name, include_testing=include_testing)
+    many = _inputs(input_path)
+    if many is not None and not many:
+        raise CliError(f"error: {input_path}: no input files there", EXIT_USAGE)
+    if many is not None and output is None:
+        raise CliError(
+            "error: many inputs give a directory of outputs: name it with --output DIR", EXIT_USAGE
+        )
+    if output is None and resume:
+        raise CliError("error: --resume needs --output: there is nothing to resume on stdout", EXIT_USAGE)
+    if output is None and format_name == "parquet":
+        raise CliError("error: Parquet is not written to stdout: name a file with --output", EXIT_USAGE)
+    if output is not None and many is None and Path(output).is_dir():
+        raise CliError(f"error: --output {output} is a directory; name a file for one input", EXIT_USAGE)
 
-    # Records are numbered by position here; a loader's "@id" (FHIR: the patient) is not a fact.
-    records = [split_record(record)[1] for record in read_fact_records(engine, input_path, input_format)]
+    def opener(path: str) -> Callable[[], Iterator[AnyType]]:
+        kind = batch.input_format(path, input_format, engine)
+        return lambda: batch.read_records(path, kind, engine=engine, id_field=id_field, batch_size=chunk_size)
+
+    inputs: list[AnyType]
+    if many is not None:
+        assert output is not None
+        directory = Path(output)
+        inputs = [
+            batch.Input(
+                p, opener(p), directory / (Path(p).stem.removesuffix(".fhir") + SUFFIXES[format_name])
+            )
+            for p in many
+        ]
+        names = [i.output.name for i in inputs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise CliError(f"error: two inputs would both be written to {directory / twice[0]}", EXIT_USAGE)
+        work: Path | None = directory / ".cramprules-parts"
+    else:
+        inputs = [batch.Input(input_path, opener(input_path), Path(output) if output else None)]
+        work = None if output is None else Path(output).parent / f".{Path(output).name}.parts"
+    manifest = {
+        "ruleset": rs.sha256,
+        "inputs": [_identity(i.path) for i in inputs],
+        "format": format_name,
+        "id_field": id_field,
+        "part_size": part_size,
+        "chunk_size": chunk_size,
+    }
     if workers == 0:
         workers = os.cpu_count() or 1
-    size = chunk_size or max(1, min(500, math.ceil(len(records) / (workers * 4))))
-    spec = WorkerSpec(ruleset, include_testing, app.autoload, app.disabled_plugins, format_name)
-    label = f"Evaluating {Path(input_path).name if input_path != '-' else 'stdin'}"
-    with _RULESETS_LOCK:
-        _RULESETS[spec] = rs  # this process (and its threads) reuse the ruleset already built
-    try:
-        with progress(len(records), label) as bar:
-            if engine_name == "dask":
-                results = run_dask(spec, records, size, workers, bar)
-            elif workers > 1 and len(records) > size:
-                results = run_processes(spec, records, size, workers, bar, fail_fast=not skip_invalid)
-            else:
-                results = run_here(spec, records, size, bar, fail_fast=not skip_invalid)
-    finally:
-        with _RULESETS_LOCK:
-            _RULESETS.pop(spec, None)
-    fatal = next((r.fatal for r in sorted(results, key=lambda r: r.start) if r.fatal), None)
-    if fatal is not None:
-        kind, message = fatal
-        prefix = "" if kind == "ruleset" else ("plugin error: " if kind == "plugin" else "error: ")
-        raise CliError(prefix + message, _FATAL_CODES[kind])
-    bad = sorted((b for r in results for b in r.bad), key=lambda b: b.index)
-    where = "stdin" if input_path == "-" else input_path
-    if bad and not skip_invalid:
-        first = bad[0]
-        raise CliError(
-            f"error: {where}: record {first.index}: {first.message}\n"
-            "Nothing was written; fix the record, or use --skip-invalid to go on without it.",
-            EXIT_USAGE,
+    ticker = Ticker(is_terminal(sys.stderr))
+    errors_file = Path(errors_path) if errors_path else None
+    stack = contextlib.ExitStack()
+    stream_errors = _print_errors
+    if errors_file is not None and work is None:
+        handle = stack.enter_context(batch.atomic(errors_file))
+
+        def stream_errors(bad: Sequence[AnyType]) -> None:
+            handle.write("".join(json.dumps(b.to_dict(), ensure_ascii=False) + "\n" for b in bad))
+
+    def go(runner: AnyType) -> AnyType:
+        return batch.run(
+            inputs,
+            runner,
+            format=format_name,
+            id_field=id_field,
+            errors=stream_errors,
+            errors_file=errors_file,
+            work=work,
+            manifest=manifest,
+            resume=resume,
+            chunk_size=chunk_size,
+            part_size=part_size,
+            progress=ticker,
+            stdout=sys.stdout if work is None else None,
         )
-    with open_output(output) as handle:
-        written = write_results(handle, results, format_name)
-    for item in bad:
-        click.echo(f"{where}: record {item.index}: {item.message}", err=True)
-    if bad:
-        click.echo(f"{len(bad)} of {len(records)} records skipped, {written} written.", err=True)
+
+    with stack:
+        summary = _run(go, engine_name, scheduler, workers, rs, ticker)
+
+    resumed = f" ({summary.resumed_parts} parts from the interrupted run)" if summary.resumed_parts else ""
+    where = f" (see {errors_path})" if errors_path and summary.errors else ""
+    click.echo(summary.line() + where + resumed, err=True)
+    if summary.errors:
         click.get_current_context().exit(EXIT_FINDINGS)
+
+
+def _run(
+    go: Callable[[AnyType], AnyType],
+    engine_name: str,
+    scheduler: str | None,
+    workers: int,
+    rs: AnyType,
+    ticker: Ticker,
+) -> AnyType:
+    """The run on the engine asked for; the progress line ends either way."""
+    from cramprules import batch
+
+    try:
+        if engine_name == "dask":
+            with batch.dask_client(scheduler, workers) as client:
+                link = getattr(client, "dashboard_link", None)
+                if link:
+                    click.echo(f"Dask dashboard: {link}", err=True)
+                size = len(client.scheduler_info().get("workers", ())) or workers
+                return go(batch.DaskEngine(client, rs, window=max(4, 3 * size)))
+        if workers > 1:
+            return go(batch.Processes(rs, workers))
+        return go(batch.Serial(rs))
+    finally:
+        ticker.end()

@@ -1,12 +1,20 @@
-"""``cramprules batch``: many records, in order, locally or in parallel."""
+"""``cramprules batch``: many records, streamed, in order, with nothing lost."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+
+import cramprules
+from cramprules.batch import TABLE_COLUMNS
 
 RECORDS = [
     {"pain": 9},
@@ -18,70 +26,135 @@ RECORDS = [
 ]
 
 
+def jsonl(rows) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
 @pytest.fixture
 def records(tmp_path):
     path = tmp_path / "records.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    path.write_text(jsonl(RECORDS))
     return path
 
 
 @pytest.fixture
-def expected(run, mini):
-    """What ``eval --format json`` says for each record, one at a time."""
-    out = []
-    for record in RECORDS:
-        result = run("eval", str(mini), "--facts", "-", "-f", "json", input=json.dumps(record))
-        out.append(json.loads(result.stdout))
-    return out
+def serial(app, mini):
+    """What serial ``evaluate`` gives, one record at a time, as JSON Lines."""
+    ruleset = app.engine.load_ruleset(str(mini))
+
+    def expected(rows) -> str:
+        return "".join(json.dumps(ruleset.evaluate(r).to_dict(), ensure_ascii=False) + "\n" for r in rows)
+
+    return expected
 
 
-def test_jsonl_one_report_per_line_in_order(run, mini, records, expected):
+def summary(read: int, written: int, errors: int) -> str:
+    return f"{read} records read: {written} reports written, {errors} errors"
+
+
+def test_jsonl_is_serial_evaluate_in_order(run, mini, records, serial):
     result = run("batch", str(mini), str(records))
     assert result.exit_code == 0, result.output
-    assert [json.loads(line) for line in result.stdout.splitlines()] == expected
-    assert result.stderr == ""
+    assert result.stdout == serial(RECORDS)
+    assert result.stderr == summary(6, 6, 0) + "\n"
 
 
-def test_json_list(run, mini, records, expected):
+def test_json_list(run, mini, records):
     result = run("batch", str(mini), str(records), "--format", "json")
-    assert json.loads(result.stdout) == expected
+    expected = [json.loads(line) for line in run("batch", str(mini), str(records)).stdout.splitlines()]
     assert result.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
 
 
-def test_csv_summary(run, mini, records):
+def test_the_flat_table(run, app, mini, records):
     result = run("batch", str(mini), str(records), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert tuple(rows[0]) == TABLE_COLUMNS
     assert [r["record"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
-    assert rows[0]["urgent"] == "yes"
-    assert rows[0]["referrals"] == "doctor urgent"
-    assert rows[1]["recommendations"] == "prefer citrate (conditional)"
+    assert (rows[0]["urgent"], rows[0]["referral_tier"], rows[0]["referral_to"]) == (
+        "true",
+        "urgent",
+        "doctor",
+    )
+    assert (rows[1]["urgent"], rows[1]["referral_tier"]) == ("false", "none")
+    assert (rows[1]["top_recommendation"], rows[1]["top_status"]) == ("prefer citrate", "conditional")
+    ruleset = app.engine.load_ruleset(str(mini))
+    assert rows[1]["questions"] == "; ".join(q.fact for q in ruleset.evaluate(RECORDS[1]).questions)
+    assert "bedtime" in rows[1]["questions"].split("; ")
     assert rows[3]["causes"] == "electrolyte_loss"
-    assert rows[3]["recommendations"] == "recommend potassium"
+    assert rows[3]["top_recommendation"] == "recommend potassium"
+
+
+def test_parquet_holds_the_same_table(run, mini, records, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out.parquet"
+    assert run("batch", str(mini), str(records), "-o", str(out)).exit_code == 0
+    frame = pd.read_parquet(out)
+    table = pd.read_csv(io.StringIO(run("batch", str(mini), str(records), "-f", "csv").stdout), dtype=str)
+    assert list(frame.columns) == list(TABLE_COLUMNS)
+    assert frame["urgent"].tolist() == [True, False, False, False, False, False]
+    assert frame["record"].tolist() == list(range(6))
+    assert frame["top_recommendation"].tolist() == table["top_recommendation"].fillna("").tolist()
+
+
+def test_parquet_input_is_read_in_row_groups(run, mini, tmp_path, serial):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rows = [{"pain": 9, "timing": None}, {"pain": None, "timing": "night"}, {"pain": 11, "timing": None}]
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=1)
+    errors = tmp_path / "errors.jsonl"
+    result = run("batch", str(mini), str(path), "--errors", str(errors), "--chunk-size", "1")
+    assert result.exit_code == 1
+    assert result.stdout == serial(rows[:2])
+    [bad] = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert (bad["row"], bad["record"]) == (3, 2)
+    assert bad["error"].startswith("pain = 11 is out of range")
 
 
 def test_empty_input(run, mini, tmp_path):
-    empty = tmp_path / "none.json"
-    empty.write_text("[]")
+    empty = tmp_path / "none.jsonl"
+    empty.write_text("")
     assert run("batch", str(mini), str(empty), "-f", "json").stdout == "[]\n"
-    assert run("batch", str(mini), str(empty)).stdout == ""
+    result = run("batch", str(mini), str(empty))
+    assert (result.stdout, result.exit_code) == ("", 0)
+    assert summary(0, 0, 0) in result.stderr
 
 
-def test_stdin_and_the_default_ruleset(run):
-    result = run("batch", "-", input='[{"prolonged": true}, {}]')
+def test_stdin_json_lines_and_json_lists(run, serial, mini):
+    rows = [{"pain": 9}, {}]
+    assert run("batch", str(mini), "-", input=jsonl(rows)).stdout == serial(rows)
+    assert run("batch", str(mini), "-", input=json.dumps(rows)).stdout == serial(rows)
+
+
+def test_stdin_with_the_default_ruleset(run):
+    result = run("batch", "-", input='{"prolonged": true}\n{}\n')
     assert result.exit_code == 0
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["ruleset"]["name"] for r in lines] == ["leg_cramps", "leg_cramps"]
     assert lines[0]["referrals"][0]["urgent"] is True
 
 
-def test_input_format_option(run, app, mini, tmp_path):
-    if "csv" not in app.engine.loaders():
-        pytest.skip("no csv loader registered")
+def test_csv_input(run, mini, tmp_path):
     path = tmp_path / "records.txt"
-    path.write_text("pain,timing\n9,night\n1,walking\n")
-    result = run("batch", str(mini), str(path), "--input-format", "csv", "-f", "csv")
-    assert result.exit_code == 0, result.output
-    assert [r["urgent"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["yes", "no"]
+    path.write_text("id,pain,timing\na,9,night\nb,1,walking\nc,2,3,4\nd,,\n")
+    errors = tmp_path / "errors.jsonl"
+    result = run(
+        "batch", str(mini), str(path), "--input-format", "csv", "-f", "csv",
+        "--id-field", "id", "--errors", str(errors),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["id"], r["urgent"]) for r in rows] == [("a", "true"), ("b", "false"), ("d", "false")]
+    [bad] = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert bad == {
+        "source": str(path),
+        "record": 2,
+        "line": 4,
+        "id": None,
+        "error": "4 cells, but the header names only 3 facts",
+    }
 
 
 def test_too_many_arguments(run, mini, records):
@@ -90,81 +163,195 @@ def test_too_many_arguments(run, mini, records):
     assert "expected [RULESET] INPUT" in result.stderr
 
 
-# ---------------------------------------------------------------- bad records
+# ---------------------------------------------------------------- nothing lost
+
+
+BAD_LINES = (
+    '{"pain": 1, "pid": "a"}\n'
+    '{"painn": 3, "pid": "b"}\n'
+    "{not json\n"
+    "\n"
+    '{"pain": "lots", "pid": "c"}\n'
+    '["pain"]\n'
+    '{"pain": 2, "pid": "d"}\n'
+)
 
 
 @pytest.fixture
 def bad_records(tmp_path):
     path = tmp_path / "bad.jsonl"
-    rows = [{"pain": 1}, {"painn": 3}, {"pain": 2}, {"pain": 11}, {"pain": 3}]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path.write_text(BAD_LINES)
     return path
 
 
-def test_fail_fast_names_the_record_and_writes_nothing(run, mini, bad_records, tmp_path):
+def test_bad_records_go_to_the_errors_file_and_the_rest_go_on(run, mini, bad_records, tmp_path, serial):
+    errors = tmp_path / "errors.jsonl"
     out = tmp_path / "out.jsonl"
-    result = run("batch", str(mini), str(bad_records), "-o", str(out))
-    assert result.exit_code == 2
-    assert f"{bad_records}: record 1: unknown fact 'painn'; did you mean 'pain'?" in result.stderr
-    assert "--skip-invalid" in result.stderr
-    assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["bad.jsonl"]
-
-
-def test_skip_invalid_writes_the_others_and_exits_1(run, mini, bad_records):
-    result = run("batch", str(mini), str(bad_records), "--skip-invalid", "-f", "csv")
+    result = run(
+        "batch", str(mini), str(bad_records), "-o", str(out), "--errors", str(errors), "--id-field", "pid"
+    )
     assert result.exit_code == 1
-    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "2", "4"]
-    errors = result.stderr.splitlines()
-    assert errors[0] == f"{bad_records}: record 1: unknown fact 'painn'; did you mean 'pain'?"
-    assert errors[1].startswith(f"{bad_records}: record 3: pain = 11 is out of range")
-    assert errors[2] == "2 of 5 records skipped, 3 written."
+    assert result.stderr == summary(6, 2, 4) + f" (see {errors})\n"
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == ["a", "d"]
+    found = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(e["line"], e["record"], e["id"]) for e in found] == [
+        (2, 1, "b"),
+        (3, 2, None),
+        (5, 3, "c"),
+        (6, 4, None),
+    ]
+    assert found[0]["error"] == "unknown fact 'painn'; did you mean 'pain'?"
+    assert found[1]["error"].startswith("not valid JSON")
+    assert found[2]["error"].startswith("pain = 'lots' is not valid")
+    assert found[3]["error"] == "a record is an object of facts, not a list"
+    assert {e["source"] for e in found} == {str(bad_records)}
+
+
+def test_without_an_errors_file_bad_records_go_to_stderr(run, mini, bad_records):
+    result = run("batch", str(mini), str(bad_records), "-f", "csv", "--id-field", "pid")
+    assert result.exit_code == 1
+    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "5"]
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{bad_records}: line 2 (id b): unknown fact 'painn'; did you mean 'pain'?"
+    assert lines[1].startswith(f"{bad_records}: line 3: not valid JSON")
+    assert lines[-1] == summary(6, 2, 4)
 
 
 @pytest.mark.parametrize("chunk", ["1", "2", "100"])
-def test_bad_records_found_in_any_chunk(run, mini, bad_records, chunk):
-    result = run("batch", str(mini), str(bad_records), "--skip-invalid", "-f", "csv", "--chunk-size", chunk)
-    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "2", "4"]
-
-
-def test_unreadable_input(run, mini, tmp_path):
-    broken = tmp_path / "broken.json"
-    broken.write_text("{not json")
-    result = run("batch", str(mini), str(broken))
-    assert result.exit_code == 2
-    assert "not valid JSON" in result.stderr
-    assert run("batch", str(mini), str(tmp_path / "missing.json")).exit_code == 2
-
-
-# ---------------------------------------------------------------- parallel
-
-
-def test_worker_processes_give_the_same_output(run, mini, records):
-    alone = run("batch", str(mini), str(records))
-    pooled = run("batch", str(mini), str(records), "--workers", "2", "--chunk-size", "2")
-    assert pooled.exit_code == 0, pooled.output
-    assert pooled.stdout == alone.stdout
-
-
-def test_worker_processes_report_bad_records(run, mini, bad_records):
+def test_bad_records_are_found_in_any_chunk(run, mini, bad_records, chunk, tmp_path):
+    errors = tmp_path / "e.jsonl"
     result = run(
-        "batch", str(mini), str(bad_records), "--workers", "2", "--chunk-size", "1", "--skip-invalid"
-    )
-    assert result.exit_code == 1
-    assert "record 1:" in result.stderr
-    assert "record 3:" in result.stderr
-    assert len(result.stdout.splitlines()) == 3
+        "batch", str(mini), str(bad_records), "-f", "csv", "--chunk-size", chunk,
+        "--errors", str(errors), "--id-field", "pid",
+    )  # fmt: skip
+    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "5"]
+    assert [json.loads(x)["line"] for x in errors.read_text().splitlines()] == [2, 3, 5, 6]
 
 
-def test_dask_gives_the_same_output(run, mini, records):
-    pytest.importorskip("dask")
-    alone = run("batch", str(mini), str(records))
-    for workers in ("1", "2"):
-        result = run(
-            "batch", str(mini), str(records), "--engine", "dask", "--workers", workers, "--chunk-size", "2"
+def test_an_unreadable_input_is_one_clear_error(run, mini, tmp_path):
+    result = run("batch", str(mini), str(tmp_path / "missing.jsonl"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "cannot read the records" in result.stderr
+
+
+def test_id_field_leads_each_full_report(run, mini, tmp_path, serial):
+    path = tmp_path / "r.jsonl"
+    path.write_text(jsonl([{"pid": 7, "pain": 9}, {"pid": "x"}]))
+    lines = run("batch", str(mini), str(path), "--id-field", "pid").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["7", "x"]
+    expected = serial([{"pain": 9}, {}]).splitlines()
+    assert [json.dumps({k: v for k, v in json.loads(line).items() if k != "id"}) for line in lines] == [
+        json.dumps(json.loads(line)) for line in expected
+    ]
+
+
+# ---------------------------------------------------------------- files, directories, resume
+
+
+def test_output_is_moved_into_place_whole(run, mini, records, tmp_path):
+    out = tmp_path / "out" / "reports.jsonl"
+    result = run("batch", str(mini), str(records), "-o", str(out), "--part-size", "2", "--chunk-size", "1")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert len(out.read_text().splitlines()) == len(RECORDS)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["reports.jsonl"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file, not mkstemp's 0600
+
+
+def test_output_shape_follows_the_suffix(run, mini, records, tmp_path):
+    out = tmp_path / "table.csv"
+    run("batch", str(mini), str(records), "-o", str(out))
+    assert out.read_text().startswith(",".join(TABLE_COLUMNS) + "\n")
+
+
+def test_a_directory_of_inputs_gives_a_directory_of_outputs(run, mini, tmp_path, serial):
+    inputs = tmp_path / "cohort"
+    inputs.mkdir()
+    (inputs / "a.jsonl").write_text(jsonl(RECORDS[:2]))
+    (inputs / "b.jsonl").write_text(jsonl(RECORDS[2:]))
+    out = tmp_path / "out"
+    result = run("batch", str(mini), str(inputs), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "b.jsonl"]
+    assert (out / "a.jsonl").read_text() == serial(RECORDS[:2])
+    assert (out / "b.jsonl").read_text() == serial(RECORDS[2:])
+    assert summary(6, 6, 0) in result.stderr
+    globbed = run("batch", str(mini), str(inputs / "*.jsonl"), "-o", str(tmp_path / "g"), "-f", "csv")
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["a.csv", "b.csv"]
+    assert run("batch", str(mini), str(inputs)).exit_code == 2  # many inputs need --output DIR
+    assert globbed.exit_code == 0
+
+
+def test_resume_needs_an_interrupted_run(run, mini, records, tmp_path):
+    result = run("batch", str(mini), str(records), "-o", str(tmp_path / "o.jsonl"), "--resume")
+    assert result.exit_code == 2
+    assert "nothing to resume" in result.stderr
+    assert "needs --output" in run("batch", str(mini), str(records), "--resume").stderr
+
+
+def test_resume_refuses_other_options(run, mini, records, tmp_path):
+    work = tmp_path / ".o.jsonl.parts"
+    work.mkdir()
+    (work / "manifest.json").write_text('{"format": "csv"}')
+    result = run("batch", str(mini), str(records), "-o", str(tmp_path / "o.jsonl"), "--resume")
+    assert result.exit_code == 2
+    assert "cannot resume" in result.stderr
+    assert "format" in result.stderr
+
+
+def test_a_killed_run_leaves_no_output_and_resume_finishes_it(tmp_path, mini, serial):
+    """Killed mid-way (SIGKILL: nothing to clean up), then resumed: serial evaluate's bytes."""
+    rows = [{"pain": i % 11, "constipation": i % 3 == 0, "long_term": i % 2 == 0} for i in range(4000)]
+    rows[2345] = {"painn": 1}
+    source = tmp_path / "cohort.jsonl"
+    source.write_text(jsonl(rows))
+    out = tmp_path / "out.jsonl"
+    errors = tmp_path / "errors.jsonl"
+    env = {**os.environ, "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    command = [
+        sys.executable, "-m", "cramprules", "batch", str(mini), str(source),
+        "-o", str(out), "--errors", str(errors), "--part-size", "50", "--chunk-size", "25",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = tmp_path / ".out.jsonl.parts"
+    deadline = time.monotonic() + 60
+    while len(list(work.glob("*.done"))) < 3 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert process.poll() is None, "the run ended before it could be killed; give it more records"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not out.exists()
+    assert not errors.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.jsonl.parts", "cohort.jsonl"]
+    done = len(list(work.glob("*.done")))
+    assert 3 <= done < 80
+
+    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, check=False)
+    assert resumed.returncode == 1, resumed.stderr
+    assert summary(4000, 3999, 1) in resumed.stderr
+    assert f"({done} parts from the interrupted run)" in resumed.stderr
+    assert not work.exists()
+    assert out.read_text() == serial(rows[:2345] + rows[2346:])
+    [bad] = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert (bad["line"], bad["record"]) == (2346, 2345)
+
+
+# ---------------------------------------------------------------- engines
+
+
+def test_worker_processes_give_the_same_bytes(run, mini, records, bad_records, tmp_path):
+    for source in (records, bad_records):
+        alone = run("batch", str(mini), str(source), "--id-field", "pid")
+        pooled = run(
+            "batch", str(mini), str(source), "--id-field", "pid", "--workers", "2", "--chunk-size", "2"
         )
-        assert result.exit_code == 0, result.output
-        assert result.stdout == alone.stdout
+        assert pooled.exit_code == alone.exit_code
+        assert pooled.stdout == alone.stdout
+        assert pooled.stderr == alone.stderr
 
 
 def test_dask_missing_is_a_clear_error(run, mini, records, monkeypatch):
@@ -173,8 +360,8 @@ def test_dask_missing_is_a_clear_error(run, mini, records, monkeypatch):
     real_import = builtins.__import__
 
     def no_dask(name, *args, **kwargs):
-        if name == "dask" or name.startswith("dask."):
-            raise ImportError("No module named 'dask'")
+        if name == "distributed" or name.startswith(("dask", "distributed.")):
+            raise ImportError(f"No module named '{name}'")
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
@@ -183,95 +370,114 @@ def test_dask_missing_is_a_clear_error(run, mini, records, monkeypatch):
     assert "pip install 'cramprules[dask]'" in result.stderr
 
 
-def test_a_worker_failure_is_reported_not_hidden(run, mini, records, monkeypatch):
+def test_a_failure_that_is_not_about_a_record_stops_the_run(run, mini, records, monkeypatch, tmp_path):
     def broken(*args, **kwargs):
         raise RuntimeError("worker broke")
 
-    monkeypatch.setattr("cramprules.cli.batch.serialize", broken)
-    result = run("batch", str(mini), str(records))
-    assert result.exit_code == 70
-    assert "RuntimeError: worker broke" in result.stderr
+    monkeypatch.setattr("cramprules.batch._evaluate.table_row", broken)
+    out = tmp_path / "o.csv"
+    with pytest.raises(RuntimeError, match="worker broke"):
+        run("batch", str(mini), str(records), "-o", str(out))
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------- progress
 
 
-def test_progress_bar_on_a_terminal_only(run, mini, records, monkeypatch):
+def test_progress_on_a_terminal_only(run, mini, records, monkeypatch):
     quiet = run("batch", str(mini), str(records))
-    assert quiet.stderr == ""
-    monkeypatch.setattr("cramprules.cli._common.is_terminal", lambda stream: True)
+    assert "records/s" not in quiet.stderr
+    monkeypatch.setattr("cramprules.cli.batch.is_terminal", lambda stream: True)
     shown = run("batch", str(mini), str(records))
-    assert "Evaluating records.jsonl" in shown.stderr
+    assert "6 records, " in shown.stderr
+    assert " records/s, 0 errors" in shown.stderr
     assert shown.stdout == quiet.stdout
-
-
-class FakeBar:
-    """Counts what a progress bar is told."""
-
-    def __init__(self) -> None:
-        self.steps: list[int] = []
-
-    def update(self, n: int) -> None:
-        self.steps.append(n)
-
-
-def _spec(mini):
-    from cramprules.cli.batch import WorkerSpec
-
-    return WorkerSpec(str(mini), False, False, (), "jsonl")
-
-
-def test_progress_counts_every_record_locally_and_in_processes(mini):
-    from cramprules.cli.batch import run_here, run_processes
-
-    for runner, extra in ((run_here, {}), (run_processes, {"workers": 2})):
-        bar = FakeBar()
-        results = runner(_spec(mini), RECORDS, 2, bar=bar, fail_fast=True, **extra)
-        assert sum(bar.steps) == len(RECORDS), runner
-        assert sorted(r.start for r in results) == [0, 2, 4]
-
-
-def test_progress_counts_every_record_with_dask(mini):
-    pytest.importorskip("dask")
-    from cramprules.cli.batch import run_dask
-
-    bar = FakeBar()
-    results = run_dask(_spec(mini), RECORDS, 2, 1, bar)
-    assert bar.steps == [2, 2, 2]
-    assert [r.start for r in results] == [0, 2, 4]
 
 
 def test_workers_zero_means_one_per_cpu(run, mini, records, monkeypatch):
     monkeypatch.setattr("cramprules.cli.batch.os.cpu_count", lambda: 2)
     seen = {}
 
-    def spy(spec, records, size, workers, bar, *, fail_fast):
-        seen["workers"] = workers
-        from cramprules.cli.batch import run_here
+    class Spy:
+        def __init__(self, ruleset, workers):
+            seen["workers"] = workers
+            self.inner = cramprules.batch.Serial(ruleset)
 
-        return run_here(spec, records, size, bar, fail_fast=fail_fast)
+        def map(self, *args):
+            return self.inner.map(*args)
 
-    monkeypatch.setattr("cramprules.cli.batch.run_processes", spy)
+    monkeypatch.setattr("cramprules.batch.Processes", Spy)
     result = run("batch", str(mini), str(records), "--workers", "0")
     assert result.exit_code == 0
     assert seen == {"workers": 2}
 
 
-def test_output_file_is_written_whole(run, mini, records, tmp_path):
-    out = tmp_path / "reports.jsonl"
-    result = run("batch", str(mini), str(records), "-o", str(out))
-    assert result.exit_code == 0
-    assert result.stdout == ""
-    assert len(out.read_text().splitlines()) == len(RECORDS)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.jsonl", "reports.jsonl"]
-
-
 def test_include_testing(run, tmp_path):
     ruleset = tmp_path / "t.cramp"
     ruleset.write_text("rule trial:\n    if a\n    then recommend rest\n    status testing\n")
-    records = tmp_path / "r.json"
-    records.write_text('[{"a": true}]')
+    records = tmp_path / "r.jsonl"
+    records.write_text('{"a": true}\n')
     without = json.loads(run("batch", str(ruleset), str(records)).stdout)
     with_testing = json.loads(run("batch", str(ruleset), str(records), "--include-testing").stdout)
     assert without["recommendations"] == []
     assert with_testing["recommendations"][0]["option"] == "rest"
+
+
+def test_two_inputs_may_not_share_an_output(run, mini, tmp_path):
+    inputs = tmp_path / "cohort"
+    inputs.mkdir()
+    (inputs / "a.jsonl").write_text("{}\n")
+    (inputs / "a.csv").write_text("pain\n3\n")
+    result = run("batch", str(mini), str(inputs), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "two inputs would both be written to" in result.stderr
+
+
+def test_a_json_list_written_to_a_file_is_the_one_printed(run, mini, records, tmp_path):
+    out = tmp_path / "reports.json"
+    assert (
+        run(
+            "batch", str(mini), str(records), "-o", str(out), "--part-size", "2", "--chunk-size", "1"
+        ).exit_code
+        == 0
+    )
+    assert out.read_text() == run("batch", str(mini), str(records), "-f", "json").stdout
+
+
+def test_bad_lines_on_stdin_are_named_by_line(run, mini):
+    result = run("batch", str(mini), "-", input='{"pain": 1}\n{"pain": 99}\n')
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("stdin: line 2: pain = 99 is out of range")
+
+
+def test_resume_refuses_an_input_that_changed(run, mini, records, tmp_path):
+    out = tmp_path / "o.jsonl"
+    assert run("batch", str(mini), str(records), "-o", str(out)).exit_code == 0
+    work = tmp_path / ".o.jsonl.parts"
+    work.mkdir()
+    from cramprules.cli.batch import _identity
+
+    manifest = {
+        "ruleset": "x", "inputs": [_identity(str(records))], "format": "jsonl",
+        "id_field": None, "part_size": 100000, "chunk_size": 1000,
+    }  # fmt: skip
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    records.write_text(records.read_text() + '{"pain": 1}\n')
+    result = run("batch", str(mini), str(records), "-o", str(out), "--resume")
+    assert result.exit_code == 2
+    assert "differs in inputs, ruleset" in result.stderr
+
+
+def test_a_line_longer_than_the_limit_is_an_error_not_a_memory_hog(mini, tmp_path):
+    from cramprules import Limits
+    from cramprules.cli import App, cli
+
+    app = App(engine=cramprules.Engine(autoload=False, limits=Limits(max_fact_bytes=64)), autoload=False)
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"pain": 1}\n{"pain": 2, "x": "' + "y" * 500 + '"}\n{"pain": 3}\n')
+    import click.testing
+
+    result = click.testing.CliRunner().invoke(cli, ["batch", str(mini), str(path), "-f", "csv"], obj=app)
+    assert result.exit_code == 1
+    assert [r["record"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["0", "2"]
+    assert f"{path}: line 2: longer than 64 characters" in result.stderr

@@ -69,9 +69,9 @@ def test_exit_0_on_success(run):
 def test_exit_1_when_records_were_skipped(run, mini, tmp_path):
     records = tmp_path / "r.jsonl"
     records.write_text('{"pain": 3}\n{"painn": 3}\n')
-    result = run("batch", str(mini), str(records), "--skip-invalid")
+    result = run("batch", str(mini), str(records))
     assert result.exit_code == 1
-    assert "record 1: unknown fact 'painn'" in result.stderr
+    assert "line 2: unknown fact 'painn'" in result.stderr
 
 
 @pytest.mark.parametrize(

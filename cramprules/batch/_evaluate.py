@@ -1,0 +1,129 @@
+"""One chunk of records in, its output rows and its bad records out: the work of every engine.
+
+Every engine (this process, worker processes, Dask workers) calls
+:func:`evaluate_chunk`, so they give the same bytes.  The evaluation itself is
+:func:`evaluate_facts`, the one place that turns fact sets into reports;
+columnar evaluation (``Ruleset.evaluate_table``) can replace it there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+from cramprules.batch._records import BadRecord, Chunk, Record
+from cramprules.exceptions import FactError
+
+if TYPE_CHECKING:
+    from cramprules.report import Report
+    from cramprules.ruleset import Ruleset
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "ChunkResult",
+    "Shape",
+    "evaluate_chunk",
+    "evaluate_facts",
+    "report_line",
+    "table_row",
+]
+
+Shape = Literal["jsonl", "table"]
+"""``jsonl``: a full report per record, as a JSON line; ``table``: one flat row per record."""
+
+TABLE_COLUMNS = (
+    "record",
+    "id",
+    "urgent",
+    "referral_tier",
+    "referral_to",
+    "top_recommendation",
+    "top_status",
+    "causes",
+    "questions",
+)
+"""The flat table's columns, in order (CSV header, Parquet schema, DataFrame columns)."""
+
+Row = tuple[int, "str | None", bool, str, str, str, str, str, str]
+
+
+@attrs.frozen
+class ChunkResult:
+    """What a chunk gives back: an output item per good record, in order, and the bad records."""
+
+    start: int
+    count: int
+    items: tuple[str | Row, ...]
+    bad: tuple[BadRecord, ...] = ()
+
+
+def evaluate_facts(ruleset: Ruleset, facts: Sequence[dict[str, object]]) -> list[Report | FactError]:
+    """A report, or the error that stopped it, for each fact set, in order.
+
+    Fast path: ``evaluate_many`` over the whole chunk; a bad record splits it there.
+    """
+    out: list[Report | FactError] = []
+    position = 0
+    while position < len(facts):
+        try:
+            out.extend(ruleset.evaluate_many(facts[position:]))
+            break
+        except FactError as exc:
+            failed = exc.record or 0
+            out.extend(ruleset.evaluate_many(facts[position : position + failed]))
+            message = str(exc).removeprefix(f"record {failed}: ")
+            out.append(FactError(message, fact=exc.fact, suggestion=exc.suggestion))
+            position += failed + 1
+    return out
+
+
+def report_line(report: Report, id: str | None, *, with_id: bool) -> str:
+    """A full report as one JSON line; with ``--id-field``, the id first."""
+    document = report.to_dict()
+    if with_id:
+        document = {"id": id, **document}
+    return json.dumps(document, ensure_ascii=False)
+
+
+def table_row(report: Report, index: int, id: str | None) -> Row:
+    """One flat row: what an analyst filters and counts."""
+    referrals = report.referrals
+    first = referrals[0] if referrals else None
+    tier = "none" if first is None else ("urgent" if first.urgent else "plain")
+    top = report.recommendations[0] if report.recommendations else None
+    return (
+        index,
+        id,
+        bool(report.urgent),
+        tier,
+        first.to if first is not None else "",
+        f"{top.action} {top.option}" if top is not None else "",
+        top.status if top is not None else "",
+        "; ".join(c.name for c in report.causes),
+        "; ".join(q.fact for q in report.questions),
+    )
+
+
+def evaluate_chunk(ruleset: Ruleset, chunk: Chunk, shape: Shape, *, with_id: bool = False) -> ChunkResult:
+    """Evaluate a chunk; records that cannot be read or evaluated become bad records, never raise."""
+    good: list[Record] = []
+    bad: list[BadRecord] = []
+    for record in chunk.records:
+        if record.facts is None:
+            bad.append(BadRecord(record.index, record.where, record.id, record.error or "unreadable"))
+        else:
+            good.append(record)
+    results = evaluate_facts(ruleset, [r.facts for r in good if r.facts is not None])
+    items: list[str | Row] = []
+    for record, result in zip(good, results):
+        if isinstance(result, FactError):
+            bad.append(BadRecord(record.index, record.where, record.id, str(result)))
+        elif shape == "jsonl":
+            items.append(report_line(result, record.id, with_id=with_id))
+        else:
+            items.append(table_row(result, record.index, record.id))
+    bad.sort(key=lambda b: b.index)
+    return ChunkResult(chunk.start, len(chunk.records), tuple(items), tuple(bad))
