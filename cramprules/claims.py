@@ -116,21 +116,38 @@ def _beats(a: ClaimSpec, b: ClaimSpec, rules: Sequence[RuleSpec]) -> str | None:
 
 @attrs.frozen
 class Resolution:
-    """Which claims stand and which lost, and to whom."""
+    """Which claims stand and which lost, and to whom; which stand for sure."""
 
     shown: tuple[int, ...]
     """Claim indices that stand, in claim order."""
     lost: Mapping[int, tuple[int, str]]
     """Claim index -> (winning claim index, why)."""
+    sure: frozenset[int] = frozenset()
+    """Standing claims that no answer to an open question can remove."""
+    threats: Mapping[int, tuple[int, ...]] = attrs.field(factory=dict)
+    """Standing claim -> the claims that could still beat it (live, not surely beaten)."""
 
 
 def resolve(claims: Sequence[ClaimSpec], states: Sequence[int]) -> Resolution:
-    """Which claims stand, given every rule's state: the reference resolution."""
+    """Which claims stand, given every rule's state: the reference resolution.
+
+    A standing claim is *sure* when its rule fired outright and every claim
+    that could beat it is dead: its rule can no longer apply (not matched,
+    defeated, overridden), or it is beaten by a claim that is itself sure.
+    Anything else that could still beat it is a *threat*, and makes it
+    conditional.  This is the rule the generated decisions follow.
+    """
     shown: list[int] = []
     standing: set[int] = set()
+    sure: set[int] = set()
+    dead: set[int] = set()
     lost: dict[int, tuple[int, str]] = {}
+    threats: dict[int, tuple[int, ...]] = {}
     for claim in claims:
-        if states[claim.rule] > State.CONDITIONAL:
+        state = states[claim.rule]
+        if state > State.PENDING or any(w in sure for w, _ in claim.beaten_by):
+            dead.add(claim.index)
+        if state > State.CONDITIONAL:
             continue
         winner = next(((w, why) for w, why in claim.beaten_by if w in standing), None)
         if winner is not None:
@@ -138,7 +155,12 @@ def resolve(claims: Sequence[ClaimSpec], states: Sequence[int]) -> Resolution:
             continue
         standing.add(claim.index)
         shown.append(claim.index)
-    return Resolution(tuple(shown), lost)
+        live = tuple(w for w, _ in claim.beaten_by if w not in dead)
+        if live:
+            threats[claim.index] = live
+        elif state == State.FIRED:
+            sure.add(claim.index)
+    return Resolution(tuple(shown), lost, frozenset(sure), threats)
 
 
 def report_orders(program: Program, claims: Sequence[ClaimSpec]) -> tuple[list[int], list[int]]:

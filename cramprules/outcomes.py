@@ -68,6 +68,8 @@ class Recommendation:
     status: Status
     caveat: str | None = None
     over: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    """For conditional advice: the unknown facts whose answers could still remove it."""
     evidence: str | None = None
     group: str | None = None
     line: int | None = None
@@ -84,6 +86,7 @@ class Cause:
     sources: tuple[Source, ...]
     status: Status = "fired"
     caveat: str | None = None
+    depends_on: tuple[str, ...] = ()
     because: str | None = None
     facts: tuple[tuple[str, AnyType], ...] = ()
     """The input facts behind ``evidence``, as ``(name, value)`` pairs."""
@@ -101,6 +104,7 @@ class Referral:
     detail: str | None = None
     status: Status = "fired"
     caveat: str | None = None
+    depends_on: tuple[str, ...] = ()
 
 
 @attrs.frozen

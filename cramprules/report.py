@@ -18,7 +18,9 @@ import attrs
 
 from cramprules import nodes, whatif
 from cramprules.claims import Resolution, resolve
+from cramprules.checker import names_in
 from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret
+from cramprules.model import Program
 from cramprules.outcomes import (
     Cause,
     FactChange,
@@ -69,19 +71,77 @@ class Conflict:
     why: str
 
 
-def _caveat(ruleset: Ruleset, rule_index: int, states: tuple[int, ...], env: Env) -> str | None:
-    """Why a conditional outcome is only conditional, in words."""
-    if states[rule_index] != State.CONDITIONAL:
-        return None
+@attrs.frozen
+class Caveat:
+    """Why an outcome is only conditional: the text, and the open facts behind it."""
+
+    text: str | None
+    depends_on: tuple[str, ...]
+
+
+def _caveat(
+    ruleset: Ruleset,
+    rule_index: int,
+    states: tuple[int, ...],
+    env: Env,
+    threats: tuple[int, ...] = (),
+) -> Caveat:
+    """What could still remove an outcome of rule ``rule_index``, in words.
+
+    ``threats`` are claims of other rules that could still beat it.  The
+    facts are every unknown fact that could decide one of those things:
+    the rule's ``unless``, the rules that override or outrank it, and the
+    rules behind a conditionally suspected cause it depends on.
+    """
     program = ruleset.program
     rule = program.rules[rule_index]
-    parts = []
-    if rule.unless is not None and interpret(rule.unless, env) is None:
-        parts.append(f"unless {unparse(rule.unless)}")
-    for other_index, other in enumerate(program.rules):
-        if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
-            parts.append(f"unless rule '{other.name}' applies")
-    return "; ".join(parts) if parts else None
+    parts: list[str] = []
+    deciding: list[tuple[int, bool]] = []
+    """Rules whose open facts matter: (index, whether its condition matters too)."""
+    if states[rule_index] == State.CONDITIONAL:
+        if rule.unless is not None and interpret(rule.unless, env) is None:
+            parts.append(f"unless {unparse(rule.unless)}")
+            deciding.extend((j, True) for j in _concluders_of(program, names_in(rule.unless), env))
+        for name in sorted(names_in(rule.condition)):
+            if name in program.causes and env.causes.get(name) is None:
+                parts.append(f"if {name} holds")
+                deciding.extend((j, False) for j in _concluders_of(program, {name}, env))
+        for other_index, other in enumerate(program.rules):
+            if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
+                parts.append(f"unless rule '{other.name}' applies")
+                deciding.append((other_index, True))
+    claims = ruleset.claims
+    for threat in threats:
+        other_index = claims[threat].rule
+        parts.append(f"unless '{claims[threat].action}' of rule '{program.rules[other_index].name}' applies")
+        deciding.append((other_index, True))
+    facts = set()
+    if states[rule_index] == State.CONDITIONAL and rule.unless is not None:
+        facts |= names_in(rule.unless)
+    seen: set[int] = set()
+    while deciding:
+        index, whole = deciding.pop()
+        if (index in seen and whole) or states[index] > State.PENDING:
+            continue
+        seen.add(index)
+        other = program.rules[index]
+        names = names_in(other.condition, other.unless) if whole else names_in(other.unless)
+        facts |= names
+        deciding.extend((j, True) for j in _concluders_of(program, names, env))
+    depends_on = tuple(n for n, v in env.facts.items() if v is None and n in facts)
+    return Caveat("; ".join(parts) if parts else None, depends_on)
+
+
+def _concluders_of(program: Program, names: set[str], env: Env) -> list[int]:
+    """The live rules that suspect an undecided cause among ``names``."""
+    causes = {n for n in names if n in program.causes and env.causes.get(n) is None}
+    if not causes:
+        return []
+    return [
+        j
+        for j, r in enumerate(program.rules)
+        if any(a.kind == "suspect" and a.target in causes for a in r.actions)
+    ]
 
 
 _make = tuple.__new__
@@ -196,11 +256,13 @@ class Report(tuple):  # type: ignore[type-arg]
         return tuple(self.ruleset.source(n) for n in names)
 
     def _conditional(self, index: int) -> AnyType:
-        """A claim whose rule fired only conditionally: its template, with the caveat."""
+        """A claim that could still be removed: its template, with the caveat."""
         ruleset, _, states = self
         rule = ruleset.claims[index].rule
-        caveat = _caveat(ruleset, rule, states, self._env)
-        return attrs.evolve(ruleset.templates[index], status="conditional", caveat=caveat)
+        caveat = _caveat(ruleset, rule, states, self._env, self._resolution.threats.get(index, ()))
+        return attrs.evolve(
+            ruleset.templates[index], status="conditional", caveat=caveat.text, depends_on=caveat.depends_on
+        )
 
     # ------------------------------------------------------------ decisions
 
@@ -231,6 +293,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     continue
                 _, atoms = explain(rule.condition, self._env)
                 spec = program.causes[action.target]
+                caveat = _caveat(self.ruleset, i, self.states, self._env)
                 found[action.target] = (
                     rank,
                     Cause(
@@ -249,7 +312,8 @@ class Report(tuple):  # type: ignore[type-arg]
                         ),
                         sources=self._sources(tuple(dict.fromkeys((*rule.sources, *spec.sources)))),
                         status="conditional" if state == State.CONDITIONAL else "fired",
-                        caveat=_caveat(self.ruleset, i, self.states, self._env),
+                        caveat=caveat.text,
+                        depends_on=caveat.depends_on,
                         because=rule.because,
                     ),
                 )
@@ -268,12 +332,17 @@ class Report(tuple):  # type: ignore[type-arg]
         """Unknown facts whose answer would decide a rule that is still open.
 
         Most decisive first: facts that could raise an urgent referral, then
-        those deciding higher-priority rules, then those deciding more rules.
+        those that could still remove advice already shown (the facts its
+        caveat names), then those deciding higher-priority rules, then those
+        deciding more rules.
         """
         ruleset = self.ruleset
         program = ruleset.program
         decide = ruleset.compiled.decide
         live = self._live_rules()
+        caveats: set[str] = set()
+        for outcome in (*self.referrals, *self.causes, *self.recommendations):
+            caveats.update(outcome.depends_on)
         ranked: list[tuple[AnyType, Question]] = []
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
@@ -294,6 +363,7 @@ class Report(tuple):  # type: ignore[type-arg]
             rules = [program.rules[i] for i in sorted(affected)]
             rank = (
                 not any(r.urgent for r in rules),
+                name not in caveats,
                 -max(r.priority for r in rules),
                 -len(rules),
                 position,
@@ -354,15 +424,24 @@ class Report(tuple):  # type: ignore[type-arg]
             lost_by_rule.setdefault(claim.rule, []).append(
                 f"'{claim.action}' lost to '{win.action}' of rule '{program.rules[win.rule].name}': {why}"
             )
+        claim_count: dict[int, int] = {}
+        for claim in claims:
+            claim_count[claim.rule] = claim_count.get(claim.rule, 0) + 1
+        threatened: dict[int, list[int]] = {}
+        for index, threats in self._resolution.threats.items():
+            threatened.setdefault(claims[index].rule, []).extend(threats)
         entries = []
         for i, rule in enumerate(program.rules):
             state = self.states[i]
             outcome = OUTCOMES[state]
             reason = self._reason(i, state)
+            threats = threatened.get(i)
+            if threats and state == State.FIRED:
+                caveat = _caveat(self.ruleset, i, self.states, self._env, tuple(dict.fromkeys(threats)))
+                reason += f"; conditional: {caveat.text}"
             losses = lost_by_rule.get(i)
             if losses:
-                rule_claims = [c for c in claims if c.rule == i]
-                if len(losses) == len(rule_claims) and not any(a.kind == "suspect" for a in rule.actions):
+                if len(losses) == claim_count.get(i, 0) and not any(a.kind == "suspect" for a in rule.actions):
                     outcome = "overridden"
                 reason += "; " + "; ".join(losses)
             entries.append(
@@ -372,7 +451,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     reason=reason,
                     line=rule.line,
                     origin=rule.origin,
-                    conditional=state == State.CONDITIONAL,
+                    conditional=state == State.CONDITIONAL or bool(threats),
                 )
             )
         return tuple(entries)
@@ -398,7 +477,7 @@ class Report(tuple):  # type: ignore[type-arg]
             by = [o.name for o in program.rules if rule.name in o.overrides]
             return f"overridden by rule {', '.join(repr(b) for b in by)}"
         caveat = _caveat(self.ruleset, index, self.states, env)
-        return f"if {tested}; conditional: {caveat}"
+        return f"if {tested}; conditional: {caveat.text}"
 
     def explain_rule(self, name: str) -> TraceEntry:
         """The trace entry of one rule, by name."""

@@ -67,6 +67,9 @@ class _Emitter:
         self.cause_index = {name: i for i, name in enumerate(program.causes)}
         self.constants: dict[str, object] = {}
         self.temp = 0
+        self.cause_prefix = "k"
+        """``k``: a cause is true when a rule suspecting it fired; ``kc``: also
+        when one fired conditionally (the hopeful reading, see rules_kleene)."""
         self.overriders: dict[str, list[int]] = {}
         self.concluders: dict[str, list[int]] = {}
         for j, rule in enumerate(program.rules):
@@ -88,7 +91,7 @@ class _Emitter:
         return ident(f"v{self.fact_index[name]}")
 
     def cause(self, name: str) -> str:
-        return ident(f"k{self.cause_index[name]}")
+        return ident(f"{self.cause_prefix}{self.cause_index[name]}")
 
     def state(self, index: int) -> str:
         return ident(f"s{index}")
@@ -230,13 +233,25 @@ class _Emitter:
             lines.extend(self._causes_needed(rule, done, fast=False))
             s = self.state(i)
             lines.append(f"c = {self.kleene(rule.condition)}")
+            via = "False"
+            if any(name in self.cause_index for name in names_in(rule.condition)):
+                # A condition that holds if a conditionally suspected cause
+                # holds is conditional on what could defeat that cause.
+                self.cause_prefix = "kc"
+                try:
+                    hopeful = self.kleene(rule.condition)
+                finally:
+                    self.cause_prefix = "k"
+                lines.append(f"via = c is None and {hopeful} is True")
+                lines.append("if via: c = True")
+                via = "via"
             if rule.unless is not None:
                 lines.append(f"u = {self.kleene(rule.unless)} if c is not False else False")
             else:
                 lines.append("u = False")
             lines.append(
                 f"{s} = {NOT_MATCHED} if c is False else ({DEFEATED} if u is True else "
-                f"({PENDING} if c is None else ({CONDITIONAL} if u is None else {FIRED})))"
+                f"({PENDING} if c is None else ({CONDITIONAL} if u is None or {via} else {FIRED})))"
             )
             overriders = self._overriders(rule.name)
             if overriders:
@@ -260,12 +275,17 @@ class _Emitter:
             k = self.cause(name)
             if not concluders:
                 lines.append(f"{k} = False")
+                if not fast:
+                    lines.append(f"{ident(f'kc{self.cause_index[name]}')} = False")
             elif fast:
                 lines.append(f"{k} = " + " or ".join(f"{self.state(j)} == {FIRED}" for j in concluders))
             else:
                 fired = " or ".join(f"{self.state(j)} == {FIRED}" for j in concluders)
                 maybe = " or ".join(f"{self.state(j)} < {NOT_MATCHED}" for j in concluders)
                 lines.append(f"{k} = True if ({fired}) else (None if ({maybe}) else False)")
+                applies = " or ".join(f"{self.state(j)} <= {CONDITIONAL}" for j in concluders)
+                hopeful = ident(f"kc{self.cause_index[name]}")
+                lines.append(f"{hopeful} = True if ({applies}) else (None if ({maybe}) else False)")
         return lines
 
     # ------------------------------------------------------------ validation

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 
 from cramprules.claims import ClaimSpec
-from cramprules.compiler._deciders import FIRED, NOT_MATCHED, ident
+from cramprules.compiler._deciders import FIRED, NOT_MATCHED, PENDING, ident
 
 __all__ = ["Decisions", "compile_decisions"]
 
@@ -50,14 +50,26 @@ def compile_decisions(
     def standing(index: int) -> str:
         return f"w{index}" if index in needed else f"({active(index)})"
 
+    def sure(index: int) -> str:
+        """Stands, and no answer to an open question can remove it."""
+        return f"f{index}" if index in needed else f"s{claims[index].rule} == {FIRED}"
+
+    # w: the claim stands; f: it stands for sure; d: it can never stand (its
+    # rule cannot apply, or a sure claim beats it).  Beaters come first.
     for claim in claims:
-        if claim.index not in needed:
+        i, rule = claim.index, claim.rule
+        if i not in needed:
             continue
-        if claim.beaten_by:
-            winners = " or ".join(f"w{w}" for w, _ in claim.beaten_by)
-            lines.append(f"w{claim.index} = {active(claim.index)} and not ({winners})")
+        winners = [w for w, _ in claim.beaten_by]
+        if winners:
+            lines.append(f"w{i} = {active(i)} and not ({' or '.join(f'w{w}' for w in winners)})")
+            lines.append(f"f{i} = w{i} and s{rule} == {FIRED} and {' and '.join(f'd{w}' for w in winners)}")
         else:
-            lines.append(f"w{claim.index} = {active(claim.index)}")
+            lines.append(f"w{i} = {active(i)}")
+            lines.append(f"f{i} = w{i} and s{rule} == {FIRED}")
+        if i in beaters:
+            killers = "".join(f" or f{w}" for w in winners)
+            lines.append(f"d{i} = s{rule} > {PENDING}{killers}")
 
     unpack = ", ".join(f"s{i}" for i in range(rule_count)) + ("," if rule_count == 1 else "")
 
@@ -79,14 +91,13 @@ def compile_decisions(
         for group in groups.values():
             if len(group) == 1:
                 (member,) = group
-                value = f"T{member} if s{claims[member].rule} == {FIRED} else build({member})"
+                value = f"T{member} if {sure(member)} else build({member})"
                 body.append(f"    if {standing(member)}: out.append({value})")
                 continue
             # Several rules give the same advice: a plain one beats a conditional one.
             keyword = "if"
             for member in group:
-                fired = f"s{claims[member].rule} == {FIRED}"
-                body.append(f"    {keyword} {standing(member)} and {fired}: out.append(T{member})")
+                body.append(f"    {keyword} {sure(member)}: out.append(T{member})")
                 keyword = "elif"
             for member in group:
                 body.append(f"    elif {standing(member)}: out.append(build({member}))")
