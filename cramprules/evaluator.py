@@ -25,6 +25,7 @@ __all__ = [
     "environment",
     "explain",
     "interpret",
+    "rule_states",
 ]
 
 Value = AnyType  # bool | int | float | str | None
@@ -194,3 +195,63 @@ def explain(node: nodes.Condition, env: Env) -> tuple[Value, list[Atom]]:
         return value, decisive
     facts = tuple(dict.fromkeys((n, env.lookup(n)) for n in _names(node)))
     return value, [Atom(unparse(node), value, facts)]
+
+
+def rule_states(program: Program, env: Env) -> tuple[State, ...]:
+    """Every rule's state by walking the trees: the reference for the compiled deciders.
+
+    ``env.facts`` holds the facts (``None`` when unknown); the causes are
+    worked out here, rule by rule in dependency order.  A condition that
+    holds only if a conditionally suspected cause holds is conditional on
+    it; an ``unless`` still unknown makes the rule conditional; a rule that
+    an applying rule overrides is overridden, and one that a rule may still
+    override is conditional.
+    """
+    states: list[State] = [State.NOT_MATCHED] * len(program.rules)
+    concluders: dict[str, list[int]] = {}
+    overriders: dict[str, list[int]] = {}
+    for index, rule in enumerate(program.rules):
+        for action in rule.actions:
+            if action.kind == "suspect":
+                concluders.setdefault(action.target, []).append(index)
+        for name in rule.overrides:
+            overriders.setdefault(name, []).append(index)
+
+    def causes(hopeful: bool) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for name in program.causes:
+            found = [states[j] for j in concluders.get(name, ())]
+            if any(s == State.FIRED or (hopeful and s == State.CONDITIONAL) for s in found):
+                out[name] = True
+            elif any(s < State.NOT_MATCHED for s in found):
+                out[name] = None
+            else:
+                out[name] = False
+        return out
+
+    for index in program.order:
+        rule = program.rules[index]
+        here = Env(env.facts, causes(hopeful=False), env.functions)
+        condition = interpret(rule.condition, here)
+        via = False
+        if condition is None and interpret(rule.condition, Env(env.facts, causes(True), env.functions)) is True:
+            condition, via = True, True
+        unless = interpret(rule.unless, here) if rule.unless is not None and condition is not False else False
+        if condition is False:
+            state = State.NOT_MATCHED
+        elif unless is True:
+            state = State.DEFEATED
+        elif condition is None:
+            state = State.PENDING
+        elif unless is None or via:
+            state = State.CONDITIONAL
+        else:
+            state = State.FIRED
+        others = [states[j] for j in overriders.get(rule.name, ())]
+        if state <= State.CONDITIONAL:
+            if any(s == State.FIRED for s in others):
+                state = State.OVERRIDDEN
+            elif any(s < State.NOT_MATCHED for s in others):
+                state = State.CONDITIONAL
+        states[index] = state
+    return tuple(states)

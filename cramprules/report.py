@@ -54,7 +54,7 @@ __all__ = [
     "report_schema",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 """Version of the ``to_dict()`` layout; see ``cramprules/schema/report.schema.json``."""
 
 
@@ -89,59 +89,59 @@ def _caveat(
     """What could still remove an outcome of rule ``rule_index``, in words.
 
     ``threats`` are claims of other rules that could still beat it.  The
-    facts are every unknown fact that could decide one of those things:
-    the rule's ``unless``, the rules that override or outrank it, and the
-    rules behind a conditionally suspected cause it depends on.
+    facts named are the unknown ones that could decide one of those things:
+    the rule's ``unless``, a conditionally suspected cause its condition
+    relies on, the rules that override or outrank it.
     """
     program = ruleset.program
     rule = program.rules[rule_index]
     parts: list[str] = []
-    deciding: list[tuple[int, bool]] = []
-    """Rules whose open facts matter: (index, whether its condition matters too)."""
+    deciding: list[int] = []
     if states[rule_index] == State.CONDITIONAL:
+        deciding.append(rule_index)
         if rule.unless is not None and interpret(rule.unless, env) is None:
             parts.append(f"unless {unparse(rule.unless)}")
-            deciding.extend((j, True) for j in _concluders_of(program, names_in(rule.unless), env))
-        for name in sorted(names_in(rule.condition)):
-            if name in program.causes and env.causes.get(name) is None:
-                parts.append(f"if {name} holds")
-                deciding.extend((j, False) for j in _concluders_of(program, {name}, env))
+        if interpret(rule.condition, env) is None:
+            causes = sorted(n for n in names_in(rule.condition) if n in program.causes)
+            parts.append("if " + " or ".join(causes) + (" holds" if len(causes) == 1 else " hold"))
         for other_index, other in enumerate(program.rules):
             if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
                 parts.append(f"unless rule '{other.name}' applies")
-                deciding.append((other_index, True))
+                deciding.append(other_index)
     claims = ruleset.claims
     for threat in threats:
         other_index = claims[threat].rule
         parts.append(f"unless '{claims[threat].action}' of rule '{program.rules[other_index].name}' applies")
-        deciding.append((other_index, True))
-    facts = set()
-    if states[rule_index] == State.CONDITIONAL and rule.unless is not None:
-        facts |= names_in(rule.unless)
+        deciding.append(other_index)
+    return Caveat("; ".join(parts) if parts else None, _open_facts(program, deciding, states, env))
+
+
+def _open_facts(program: Program, rules: list[int], states: tuple[int, ...], env: Env) -> tuple[str, ...]:
+    """The unknown facts that decide the open tests of ``rules``, following
+    undecided causes back to the rules that suspect them."""
+    names: set[str] = set()
     seen: set[int] = set()
-    while deciding:
-        index, whole = deciding.pop()
-        if (index in seen and whole) or states[index] > State.PENDING:
+    while rules:
+        index = rules.pop()
+        if index in seen or states[index] > State.PENDING:
             continue
         seen.add(index)
-        other = program.rules[index]
-        names = names_in(other.condition, other.unless) if whole else names_in(other.unless)
-        facts |= names
-        deciding.extend((j, True) for j in _concluders_of(program, names, env))
-    depends_on = tuple(n for n, v in env.facts.items() if v is None and n in facts)
-    return Caveat("; ".join(parts) if parts else None, depends_on)
-
-
-def _concluders_of(program: Program, names: set[str], env: Env) -> list[int]:
-    """The live rules that suspect an undecided cause among ``names``."""
-    causes = {n for n in names if n in program.causes and env.causes.get(n) is None}
-    if not causes:
-        return []
-    return [
-        j
-        for j, r in enumerate(program.rules)
-        if any(a.kind == "suspect" and a.target in causes for a in r.actions)
-    ]
+        rule = program.rules[index]
+        for condition in (rule.condition, rule.unless):
+            if condition is None:
+                continue
+            _, atoms = explain(condition, env)
+            for atom in atoms:
+                if atom.value is None:
+                    names.update(name for name, value in atom.facts if value is None)
+        causes = {n for n in names if n in program.causes}
+        if causes:
+            rules.extend(
+                j
+                for j, other in enumerate(program.rules)
+                if any(a.kind == "suspect" and a.target in causes for a in other.actions)
+            )
+    return tuple(n for n, spec in program.facts.items() if n in names and not spec.derived)
 
 
 _make = tuple.__new__
@@ -341,8 +341,9 @@ class Report(tuple):  # type: ignore[type-arg]
         decide = ruleset.compiled.decide
         live = self._live_rules()
         caveats: set[str] = set()
-        for outcome in (*self.referrals, *self.causes, *self.recommendations):
-            caveats.update(outcome.depends_on)
+        for outcomes in (self.referrals, self.causes, self.recommendations):
+            for outcome in outcomes:
+                caveats.update(outcome.depends_on)
         ranked: list[tuple[AnyType, Question]] = []
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
@@ -428,8 +429,8 @@ class Report(tuple):  # type: ignore[type-arg]
         for claim in claims:
             claim_count[claim.rule] = claim_count.get(claim.rule, 0) + 1
         threatened: dict[int, list[int]] = {}
-        for index, threats in self._resolution.threats.items():
-            threatened.setdefault(claims[index].rule, []).extend(threats)
+        for index, claim_threats in self._resolution.threats.items():
+            threatened.setdefault(claims[index].rule, []).extend(claim_threats)
         entries = []
         for i, rule in enumerate(program.rules):
             state = self.states[i]
@@ -550,6 +551,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     "sources": sources(r.sources),
                     "status": r.status,
                     "caveat": r.caveat,
+                    "depends_on": list(r.depends_on),
                 }
                 for r in self.referrals
             ],
@@ -563,6 +565,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     "sources": sources(c.sources),
                     "status": c.status,
                     "caveat": c.caveat,
+                    "depends_on": list(c.depends_on),
                 }
                 for c in self.causes
             ],
@@ -577,6 +580,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     "sources": sources(r.sources),
                     "status": r.status,
                     "caveat": r.caveat,
+                    "depends_on": list(r.depends_on),
                     "over": list(r.over),
                     "evidence": r.evidence,
                     "group": r.group,

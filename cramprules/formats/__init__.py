@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from cramprules.report import Cause, Report, Source
+from cramprules.report import Cause, Recommendation, Referral, Report, Source
 
 __all__ = ["DISCLAIMER", "NO_ADVICE", "Item", "Section", "sections"]
 
@@ -92,25 +92,13 @@ def _evidence(report: Report, cause: Cause, audience: Audience) -> tuple[str, ..
     )
 
 
-def _caveat(report: Report, rule_name: str, caveat: str | None, audience: Audience) -> str | None:
-    """Why advice is conditional.  A patient is told which open question it
-    depends on rather than shown the rule's ``unless``."""
-    if caveat is None or audience == "clinician":
-        return caveat
-    program = report.ruleset.program
-    rule = next((r for r in program.rules if r.name == rule_name), None)
-    if rule is None or rule.unless is None:
-        return caveat
-    from cramprules.nodes import names_in
-
-    open_facts = [
-        program.facts[name].prompt
-        for name in program.facts
-        if name in names_in(rule.unless) and report.values[list(program.facts).index(name)] is None
-    ]
-    if not open_facts:
-        return caveat
-    return "depends on your answer to: " + " / ".join(open_facts)
+def _caveat(report: Report, outcome: Recommendation | Referral | Cause, audience: Audience) -> str | None:
+    """Why advice is conditional.  A patient is told which open questions it
+    depends on rather than shown the rules behind it."""
+    if outcome.caveat is None or audience == "clinician" or not outcome.depends_on:
+        return outcome.caveat
+    facts = report.ruleset.facts
+    return "depends on your answer to: " + " / ".join(facts[name].prompt for name in outcome.depends_on)
 
 
 def sections(report: Report, audience: Audience = "patient") -> list[Section]:
@@ -147,7 +135,7 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                         c.label,
                         c.because,
                         c.sources,
-                        _caveat(report, c.rule, c.caveat, audience),
+                        _caveat(report, c, audience),
                         rule=c.rule,
                         evidence=_evidence(report, c, audience),
                     )
@@ -165,7 +153,7 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                         f"See a {r.to.replace('_', ' ')}",
                         _note(r.because, r.detail, audience),
                         r.sources,
-                        _caveat(report, r.rule, r.caveat, audience),
+                        _caveat(report, r, audience),
                         rule=r.rule,
                     )
                     for r in other_referrals
@@ -184,7 +172,7 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                 text,
                 _note(rec.because, rec.detail, audience),
                 rec.sources,
-                _caveat(report, rec.rule, rec.caveat, audience),
+                _caveat(report, rec, audience),
                 rule=rec.rule,
             )
         )
@@ -204,7 +192,7 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                         r.label,
                         _note(r.because, r.detail, audience),
                         r.sources,
-                        _caveat(report, r.rule, r.caveat, audience),
+                        _caveat(report, r, audience),
                         rule=r.rule,
                     )
                     for r in avoid
