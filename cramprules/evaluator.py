@@ -234,7 +234,10 @@ def rule_states(program: Program, env: Env) -> tuple[State, ...]:
         here = Env(env.facts, causes(hopeful=False), env.functions)
         condition = interpret(rule.condition, here)
         via = False
-        if condition is None and interpret(rule.condition, Env(env.facts, causes(True), env.functions)) is True:
+        if (
+            condition is None
+            and interpret(rule.condition, Env(env.facts, causes(True), env.functions)) is True
+        ):
             condition, via = True, True
         unless = interpret(rule.unless, here) if rule.unless is not None and condition is not False else False
         if condition is False:

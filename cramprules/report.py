@@ -17,8 +17,8 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes, whatif
-from cramprules.claims import Resolution, resolve
 from cramprules.checker import names_in
+from cramprules.claims import Resolution, resolve
 from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret
 from cramprules.model import Program
 from cramprules.outcomes import (
@@ -442,7 +442,9 @@ class Report(tuple):  # type: ignore[type-arg]
                 reason += f"; conditional: {caveat.text}"
             losses = lost_by_rule.get(i)
             if losses:
-                if len(losses) == claim_count.get(i, 0) and not any(a.kind == "suspect" for a in rule.actions):
+                if len(losses) == claim_count.get(i, 0) and not any(
+                    a.kind == "suspect" for a in rule.actions
+                ):
                     outcome = "overridden"
                 reason += "; " + "; ".join(losses)
             entries.append(

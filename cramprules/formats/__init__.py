@@ -2,8 +2,9 @@
 
 The human formats (text, markdown, html) share one layout, built here, so
 they always show the same sections in the same order: urgent referrals
-first, then causes, advice by group, what to avoid, the questions that would
-sharpen the answer, the sources, and a note that this is not medical advice.
+first, then plain "see a doctor" referrals, then causes, advice by group,
+what to avoid, the questions that would sharpen the answer, the sources, and
+a note that this is not medical advice.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import attrs
 
 from cramprules.report import Cause, Recommendation, Referral, Report, Source
 
-__all__ = ["DISCLAIMER", "NO_ADVICE", "Item", "Section", "sections"]
+__all__ = ["DISCLAIMER", "NO_ADVICE", "Item", "Section", "referral_text", "sections"]
 
 DISCLAIMER = (
     "This report is information, not medical advice: talk to a doctor or "
@@ -92,6 +93,17 @@ def _evidence(report: Report, cause: Cause, audience: Audience) -> tuple[str, ..
     )
 
 
+def referral_text(referral: Referral) -> str:
+    """A referral in words.  Only an urgent one says so; ``emergency`` means
+    emergency services, the top tier."""
+    words = referral.to.replace("_", " ")
+    if not referral.urgent:
+        return f"See a {words}"
+    if referral.to == "emergency":
+        return "Get emergency help now: call the emergency number"
+    return f"See a {words} urgently"
+
+
 def _caveat(report: Report, outcome: Recommendation | Referral | Cause, audience: Audience) -> str | None:
     """Why advice is conditional.  A patient is told which open questions it
     depends on rather than shown the rules behind it."""
@@ -108,20 +120,39 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
     urgent = [r for r in report.referrals if r.urgent]
     other_referrals = [r for r in report.referrals if not r.urgent]
     if urgent:
+        doctors_only = all(r.to == "doctor" for r in urgent)
         out.append(
             Section(
                 "urgent",
-                "See a doctor urgently",
+                "See a doctor urgently" if doctors_only else "Get help urgently",
                 tuple(
                     Item(
-                        f"See a {r.to.replace('_', ' ')} urgently",
+                        referral_text(r),
                         _note(r.because, r.detail, audience),
                         r.sources,
-                        r.caveat,
+                        _caveat(report, r, audience),
                         urgent=True,
                         rule=r.rule,
                     )
                     for r in urgent
+                ),
+            )
+        )
+    # The referral tiers: urgent, then "see a doctor", then everything else.
+    if other_referrals:
+        out.append(
+            Section(
+                "referrals",
+                "Who to see",
+                tuple(
+                    Item(
+                        referral_text(r),
+                        _note(r.because, r.detail, audience),
+                        r.sources,
+                        _caveat(report, r, audience),
+                        rule=r.rule,
+                    )
+                    for r in other_referrals
                 ),
             )
         )
@@ -140,23 +171,6 @@ def sections(report: Report, audience: Audience = "patient") -> list[Section]:
                         evidence=_evidence(report, c, audience),
                     )
                     for c in report.causes
-                ),
-            )
-        )
-    if other_referrals:
-        out.append(
-            Section(
-                "referrals",
-                "Who to see",
-                tuple(
-                    Item(
-                        f"See a {r.to.replace('_', ' ')}",
-                        _note(r.because, r.detail, audience),
-                        r.sources,
-                        _caveat(report, r, audience),
-                        rule=r.rule,
-                    )
-                    for r in other_referrals
                 ),
             )
         )

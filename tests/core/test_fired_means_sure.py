@@ -100,7 +100,8 @@ def _outcomes(report: cramprules.Report) -> dict[tuple[object, ...], str]:
 def _completions(facts: dict[str, bool]) -> list[dict[str, bool]]:
     unknown = [name for name in FACTS if name not in facts]
     return [
-        {**facts, **dict(zip(unknown, values))} for values in itertools.product([True, False], repeat=len(unknown))
+        {**facts, **dict(zip(unknown, values))}
+        for values in itertools.product([True, False], repeat=len(unknown))
     ]
 
 
@@ -143,7 +144,9 @@ def test_the_compiled_deciders_agree_with_the_interpreter(text: str, facts: dict
 
 @SETTINGS
 @given(text=rulesets(), facts=partial_facts)
-def test_the_generated_decisions_agree_with_the_reference_resolution(text: str, facts: dict[str, bool]) -> None:
+def test_the_generated_decisions_agree_with_the_reference_resolution(
+    text: str, facts: dict[str, bool]
+) -> None:
     ruleset = ENGINE.parse_ruleset(text)
     report = ruleset.evaluate(facts)
     resolution = resolve(ruleset.claims, report.states)
@@ -169,7 +172,7 @@ def test_the_generated_decisions_agree_with_the_reference_resolution(text: str, 
 
 def test_an_avoid_still_open_makes_the_preference_conditional() -> None:
     ruleset = ENGINE.parse_ruleset(
-        "fact stomach: bool \"Does your stomach react easily?\"\n"
+        'fact stomach: bool "Does your stomach react easily?"\n'
         "rule citrate: if constipation then prefer citrate\n"
         "rule stomach: if stomach then avoid citrate\n"
     )
