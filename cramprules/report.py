@@ -17,10 +17,10 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes, whatif
-from cramprules.checker import names_in
 from cramprules.claims import Resolution, resolve
 from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret
 from cramprules.model import Program
+from cramprules.nodes import names_in
 from cramprules.outcomes import (
     Cause,
     FactChange,

@@ -234,7 +234,7 @@ class _Emitter:
             s = self.state(i)
             lines.append(f"c = {self.kleene(rule.condition)}")
             via = "False"
-            if any(name in self.cause_index for name in names_in(rule.condition)):
+            if any(name in self.cause_index for name in nodes.names_in(rule.condition)):
                 # A condition that holds if a conditionally suspected cause
                 # holds is conditional on what could defeat that cause.
                 self.cause_prefix = "kc"

@@ -18,12 +18,13 @@ def test_bare_fact_means_true(run, mini):
     report = _json(run("eval", str(mini), "--fact", "constipation", "--fact", "long_term", "-f", "json"))
     assert report["facts"] == {"constipation": True, "long_term": True}
     [rec] = report["recommendations"]
-    assert (rec["action"], rec["option"], rec["status"], rec["caveat"]) == (
+    assert (rec["action"], rec["option"], rec["status"], rec["depends_on"]) == (
         "prefer",
         "citrate",
         "conditional",
-        "unless bedtime",
+        ["bedtime", "kidney_disease"],
     )
+    assert rec["caveat"] == "unless bedtime; unless 'avoid citrate' of rule 'kidney_caution' applies"
 
 
 @pytest.mark.parametrize(
@@ -73,6 +74,11 @@ def test_facts_from_a_json_file_and_flags_win(run, mini, tmp_path):
     assert report["recommendations"][0]["option"] == "glycinate"
     report = _json(run("eval", str(mini), "--facts", str(facts), "--fact", "bedtime=no", "-f", "json"))
     assert report["recommendations"][0]["option"] == "citrate"
+    # Still open: kidney disease, which would rule citrate out.
+    assert report["recommendations"][0]["status"] == "conditional"
+    report = _json(
+        run("eval", str(mini), "--facts", str(facts), "--fact", "bedtime=no", "--fact", "kidney_disease=no", "-f", "json")
+    )
     assert report["recommendations"][0]["status"] == "fired"
 
 
