@@ -77,7 +77,18 @@ def test_facts_from_a_json_file_and_flags_win(run, mini, tmp_path):
     # Still open: kidney disease, which would rule citrate out.
     assert report["recommendations"][0]["status"] == "conditional"
     report = _json(
-        run("eval", str(mini), "--facts", str(facts), "--fact", "bedtime=no", "--fact", "kidney_disease=no", "-f", "json")
+        run(
+            "eval",
+            str(mini),
+            "--facts",
+            str(facts),
+            "--fact",
+            "bedtime=no",
+            "--fact",
+            "kidney_disease=no",
+            "-f",
+            "json",
+        )
     )
     assert report["recommendations"][0]["status"] == "fired"
 
