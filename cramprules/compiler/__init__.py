@@ -16,13 +16,14 @@ import attrs
 
 from cramprules import claims as _claims
 from cramprules.claims import ClaimSpec
-from cramprules.compiler._deciders import Deciders, compile_deciders
+from cramprules.compiler._deciders import CHUNK, Deciders, compile_deciders
 from cramprules.compiler._decisions import Decisions, compile_decisions
 from cramprules.compiler._functions import Functions, checked_function
 from cramprules.model import Program
 from cramprules.outcomes import Recommendation, Referral
 
 __all__ = [
+    "CHUNK",
     "Compiled",
     "Deciders",
     "Decisions",
@@ -53,14 +54,19 @@ class Compiled:
     source: str = attrs.field(repr=False)
 
 
-def compile_program(program: Program, functions: Functions | None = None) -> Compiled:
-    """Compile a checked program: its deciders, its claims and their decisions."""
+def compile_program(program: Program, functions: Functions | None = None, *, chunk: int = CHUNK) -> Compiled:
+    """Compile a checked program: its deciders, its claims and their decisions.
+
+    ``chunk`` is how many rules go into one generated function (tests make it
+    small to exercise the chunked code on small rulesets)."""
     functions = functions or {}
-    deciders = compile_deciders(program, functions)
+    deciders = compile_deciders(program, functions, chunk=chunk)
     claims = _claims.build_claims(program)
     recommendation_order, referral_order = _claims.report_orders(program, claims)
     templates = _claims.templates(program, claims)
-    decisions = compile_decisions(claims, recommendation_order, referral_order, len(program.rules), templates)
+    decisions = compile_decisions(
+        claims, recommendation_order, referral_order, len(program.rules), templates, chunk=chunk
+    )
     return Compiled(
         run=deciders.run,
         decide=deciders.decide,
