@@ -8,9 +8,11 @@ use.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any as AnyType
 
@@ -146,6 +148,10 @@ class Engine:
         return [self._named_source(name), *self._fragments(name)]
 
     def _build(self, main: SourceText, *, include_testing: bool) -> Ruleset:
+        with _collector_paused():
+            return self._build_now(main, include_testing=include_testing)
+
+    def _build_now(self, main: SourceText, *, include_testing: bool) -> Ruleset:
         functions = self.functions()
         program = check(
             main,
@@ -340,6 +346,24 @@ class Engine:
             if candidate in loaders:
                 return candidate
         return suffixes[-1].lstrip(".") if suffixes else "json"
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a ruleset is built.
+
+    Building makes hundreds of thousands of small objects that all stay
+    alive; each full collection walks all of them again, which makes a build
+    of 10,000 rules twice as slow.  Nothing built here is garbage yet, so
+    nothing is lost by collecting afterwards.  The previous setting is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _substance_check(name: str, thing: object) -> str | None:

@@ -34,6 +34,7 @@ __all__ = [
     "Generated",
     "Recipe",
     "compile_deciders",
+    "compile_parts",
     "generate_deciders",
     "ident",
     "load_deciders",
@@ -390,6 +391,9 @@ class Generated:
     """The generated source of the deciders, and how to make its constants."""
 
     source: str
+    parts: tuple[str, ...] = attrs.field(repr=False)
+    """The source in top-level functions, each compiled on its own: compiling
+    one huge module holds its whole syntax tree in memory at once."""
     recipes: tuple[Recipe, ...]
     constants: Mapping[str, object] = attrs.field(repr=False)
 
@@ -431,18 +435,26 @@ def generate_deciders(
             emitter.local = frozenset(part)
             mine = ", ".join(emitter.state(i) for i in part) + ("," if len(part) == 1 else "")
             head = f"    ({values}) = values" if program.facts else ""
-            chunks += [
-                f"def fast_{k}(values, S):",
-                head,
-                _indent(emitter.rules_fast(part)),
-                f"    return ({mine})",
-                "",
-                f"def kleene_{k}(values, S):",
-                head,
-                _indent(emitter.rules_kleene(part)),
-                f"    return ({mine})",
-                "",
-            ]
+            chunks.append(
+                "\n".join(
+                    [
+                        f"def fast_{k}(values, S):",
+                        head,
+                        _indent(emitter.rules_fast(part)),
+                        f"    return ({mine})",
+                    ]
+                )
+            )
+            chunks.append(
+                "\n".join(
+                    [
+                        f"def kleene_{k}(values, S):",
+                        head,
+                        _indent(emitter.rules_kleene(part)),
+                        f"    return ({mine})",
+                    ]
+                )
+            )
             calls_fast.append(f"S += fast_{k}(values, S)")
             calls_kleene.append(f"S += kleene_{k}(values, S)")
         emitter.local = None
@@ -452,9 +464,8 @@ def generate_deciders(
         decide_body = [_indent(calls_kleene), f"    return {finish}"]
         fast_run = [*calls_fast, f"return values, {finish}"]
 
-    source = "\n".join(
+    main = "\n".join(
         [
-            *chunks,
             "def decide(values):",
             *decide_body,
             "",
@@ -486,7 +497,8 @@ def generate_deciders(
         ]
     )
     constants = make_constants(tuple(emitter.recipes), program, functions or {})
-    return Generated(source, tuple(emitter.recipes), constants)
+    parts = (*chunks, main)
+    return Generated("\n\n".join(parts), parts, tuple(emitter.recipes), constants)
 
 
 def make_constants(recipes: Sequence[Recipe], program: Program, functions: Functions) -> dict[str, object]:
@@ -514,7 +526,7 @@ def make_constants(recipes: Sequence[Recipe], program: Program, functions: Funct
 
 def load_deciders(
     program: Program,
-    code: types.CodeType,
+    code: Sequence[types.CodeType],
     constants: Mapping[str, object],
     source: str,
 ) -> Deciders:
@@ -541,7 +553,8 @@ def load_deciders(
         "unknown_facts": unknown_facts,
         **constants,
     }
-    exec(code, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
+    for part in code:
+        exec(part, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
     return Deciders(
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
@@ -552,5 +565,10 @@ def load_deciders(
 def compile_deciders(program: Program, functions: Functions | None = None, *, chunk: int = CHUNK) -> Deciders:
     """Generate, compile and return the deciders of ``program``."""
     generated = generate_deciders(program, functions, chunk=chunk)
-    code = compile(generated.source, f"<cramprules {program.name}>", "exec")
+    code = compile_parts(generated.parts, f"<cramprules {program.name}>")
     return load_deciders(program, code, generated.constants, generated.source)
+
+
+def compile_parts(parts: Sequence[str], filename: str) -> tuple[types.CodeType, ...]:
+    """Each part compiled on its own, so that memory stays bounded by the largest part."""
+    return tuple(compile(part, filename, "exec") for part in parts)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 
 from cramprules.claims import ClaimSpec
-from cramprules.compiler._deciders import CHUNK, FIRED, NOT_MATCHED, PENDING, ident
+from cramprules.compiler._deciders import CHUNK, FIRED, NOT_MATCHED, PENDING, compile_parts, ident
 
 __all__ = ["Decisions", "compile_decisions", "generate_decisions", "load_decisions"]
 
@@ -42,9 +42,9 @@ def compile_decisions(
     order; the orders list claim indices as reports show them; ``templates``
     are the finished values of claims whose rule fired.
     """
-    source = generate_decisions(claims, recommendation_order, referral_order, rule_count, chunk=chunk)
-    code = compile(source, "<cramprules decisions>", "exec")
-    return load_decisions(code, templates, source)
+    parts = generate_decisions(claims, recommendation_order, referral_order, rule_count, chunk=chunk)
+    code = compile_parts(parts, "<cramprules decisions>")
+    return load_decisions(code, templates, "\n\n".join(parts))
 
 
 def generate_decisions(
@@ -54,7 +54,7 @@ def generate_decisions(
     rule_count: int,
     *,
     chunk: int = CHUNK,
-) -> str:
+) -> tuple[str, ...]:
     """The source of the decisions: small rulesets in locals, large ones in chunks.
 
     A ruleset of more than :data:`CHUNK` rules is split into functions of
@@ -62,7 +62,10 @@ def generate_decisions(
     ``compile()`` stays linear in the size of the ruleset.
     """
     if rule_count == 0:
-        return "def recommendations(states, build):\n    return ()\n\ndef referrals(states, build):\n    return ()\n"
+        return (
+            "def recommendations(states, build):\n    return ()",
+            "def referrals(states, build):\n    return ()",
+        )
     beaters = {w for c in claims for w, _ in c.beaten_by}
     beaten = {c.index for c in claims if c.beaten_by}
     needed = beaters | beaten
@@ -151,19 +154,18 @@ def generate_decisions(
                 "    return tuple(out)",
             ]
 
-        return "\n".join(
-            [*chooser("recommendations", recommendation_order), "", *chooser("referrals", referral_order), ""]
+        return (
+            "\n".join(chooser("recommendations", recommendation_order)),
+            "\n".join(chooser("referrals", referral_order)),
         )
 
     # Chunks: never split a group of outputs (its if/elif chain), only between them.
     out: list[str] = []
     prelude: list[str] = []
+    # Each element of ``out`` is one top-level function, compiled on its own.
     for k in range(0, max(len(lines), 1), chunk * 3):
-        out += [
-            f"def prelude_{k}(S, W, F, D):",
-            *("    " + line for line in lines[k : k + chunk * 3] or ["pass"]),
-            "",
-        ]
+        part = lines[k : k + chunk * 3] or ["pass"]
+        out.append("\n".join([f"def prelude_{k}(S, W, F, D):", *("    " + line for line in part)]))
         prelude.append(f"    prelude_{k}(states, W, F, D)")
     size = len(claims)
     for name, order in (("recommendations", recommendation_order), ("referrals", referral_order)):
@@ -174,32 +176,33 @@ def generate_decisions(
             stop = min(start + chunk * 2, len(body))
             while stop < len(body) and body[stop].startswith("elif"):
                 stop += 1
-            out += [
-                f"def {name}_{start}(S, W, F, out, build):",
-                *("    " + line for line in body[start:stop]),
-                "",
-            ]
+            head = f"def {name}_{start}(S, W, F, out, build):"
+            out.append("\n".join([head, *("    " + line for line in body[start:stop])]))
             calls.append(f"    {name}_{start}(states, W, F, out, build)")
             start = stop
-        out += [
-            f"def {name}(states, build):",
-            f"    W = [False] * {size}",
-            f"    F = [False] * {size}",
-            f"    D = [False] * {size}",
-            *prelude,
-            "    out = []",
-            *calls,
-            "    return tuple(out)",
-            "",
-        ]
-    return "\n".join(out)
+        out.append(
+            "\n".join(
+                [
+                    f"def {name}(states, build):",
+                    f"    W = [False] * {size}",
+                    f"    F = [False] * {size}",
+                    f"    D = [False] * {size}",
+                    *prelude,
+                    "    out = []",
+                    *calls,
+                    "    return tuple(out)",
+                ]
+            )
+        )
+    return tuple(out)
 
 
-def load_decisions(code: types.CodeType, templates: Mapping[int, object], source: str) -> Decisions:
+def load_decisions(code: Sequence[types.CodeType], templates: Mapping[int, object], source: str) -> Decisions:
     """Run compiled decision code with its templates and hand out its functions."""
     namespace: dict[str, object] = {"__builtins__": {"tuple": tuple}}
     namespace.update({ident(f"T{index}"): value for index, value in templates.items()})
-    exec(code, namespace)  # noqa: S102 - generated
+    for part in code:
+        exec(part, namespace)  # noqa: S102 - generated
     return Decisions(
         recommendations=namespace["recommendations"],  # type: ignore[arg-type]
         referrals=namespace["referrals"],  # type: ignore[arg-type]
