@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -18,14 +20,18 @@ from typing import Any as AnyType
 
 import pluggy
 
+from cramprules import cache as _cache
 from cramprules import plugins as _plugins
-from cramprules._resources import display_path
+from cramprules._resources import data_dir, display_path
 from cramprules._version import __version__
+from cramprules.cache import Cache, Entry, cache_from_setting
 from cramprules.checker import SourceText, check
+from cramprules.compiler import Code
 from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset
+from cramprules.model import Program
 from cramprules.names import closest
 from cramprules.report import Report
-from cramprules.ruleset import Ruleset, build_ruleset
+from cramprules.ruleset import Ruleset, build_ruleset, restore_ruleset, saved_state
 from cramprules.units import Substance, normalizer
 
 __all__ = ["DEFAULT_RULESET", "Engine"]
@@ -40,6 +46,9 @@ class Engine:
     functions.  ``autoload`` loads installed plugins from entry points
     (default: yes, unless ``CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD`` is set);
     ``disable`` names plugins to leave out, as ``-p no:NAME`` does.
+    ``cache`` is the compiled-ruleset cache (:mod:`cramprules.cache`): on by
+    default in the platform cache directory unless ``CRAMPRULES_CACHE=off``;
+    ``False`` switches it off, a path moves it.
     Thread-safe: the caches fill under a lock and rulesets are immutable.
     """
 
@@ -49,6 +58,7 @@ class Engine:
         *,
         autoload: bool | None = None,
         disable: Iterable[str] = (),
+        cache: bool | str | Path | Cache | None = None,
     ) -> None:
         self._extra = tuple(plugins)
         self._autoload = (not _plugins.autoload_disabled()) if autoload is None else autoload
@@ -57,6 +67,12 @@ class Engine:
         self._pm: pluggy.PluginManager | None = None
         self._cache: dict[str, AnyType] = {}
         self._rulesets: dict[tuple[str, bool], Ruleset] = {}
+        self._disk = cache_from_setting(cache)
+
+    @property
+    def disk_cache(self) -> Cache | None:
+        """The compiled-ruleset cache this engine reads and writes, or None when off."""
+        return self._disk
 
     def __repr__(self) -> str:
         return f"<Engine autoload={self._autoload} disable={list(self._disable)}>"
@@ -149,19 +165,128 @@ class Engine:
 
     def _build(self, main: SourceText, *, include_testing: bool) -> Ruleset:
         with _collector_paused():
-            return self._build_now(main, include_testing=include_testing)
+            disk = self._disk
+            if disk is None:
+                return self._build_now(main, include_testing=include_testing, asked=None)
+            key = self._cache_key(main, include_testing)
+            entry = disk.load(key, self._still_valid)
+            if entry is not None:
+                return self._restore(entry)
+            asked: dict[str, dict[str, list[str]]] = {"fragments": {}, "bases": {}}
+            ruleset = self._build_now(main, include_testing=include_testing, asked=asked)
+            code = ruleset.compiled.code
+            manifest = _manifest(main, ruleset.program, asked)
+            if code is not None and manifest is not None:
+                disk.store(
+                    key,
+                    manifest=manifest,
+                    state=saved_state(ruleset),
+                    deciders=code.deciders,
+                    deciders_source=code.deciders_source,
+                    recipes=code.recipes,
+                    decisions=code.decisions,
+                    decisions_source=code.decisions_source,
+                )
+            return ruleset
 
-    def _build_now(self, main: SourceText, *, include_testing: bool) -> Ruleset:
+    def _build_now(
+        self, main: SourceText, *, include_testing: bool, asked: dict[str, dict[str, list[str]]] | None
+    ) -> Ruleset:
         functions = self.functions()
+        extensions, base = self._fragments, self._base
+        if asked is not None:
+            # Remember what the plugins added, to check it again before a cached copy is used.
+            def extensions(name: str) -> list[SourceText]:
+                texts = self._fragments(name)
+                asked["fragments"][name] = [_text_id(t) for t in texts]
+                return texts
+
+            def base(name: str) -> list[SourceText]:
+                texts = self._base(name)
+                asked["bases"][name] = [_text_id(t) for t in texts]
+                return texts
+
         program = check(
             main,
-            extensions=self._fragments,
-            resolve_base=self._base,
+            extensions=extensions,
+            resolve_base=base,
             functions=functions,
             include_testing=include_testing,
         )
         return build_ruleset(
             program,
+            functions={n: functions[n] for n in program.functions},
+            derivers=self._derivers(),
+            report_hooks=self._report_hooks(),
+            normalize=normalizer(program.facts, self.convert_units, self.substances()),
+            engine_version=__version__,
+        )
+
+    # ------------------------------------------------------------ the compiled-ruleset cache
+
+    def _cache_key(self, main: SourceText, include_testing: bool) -> str:
+        """Everything that decides what a build makes, hashed."""
+        return _cache.fingerprint(
+            [
+                "cramprules",
+                _cache.FORMAT,
+                __version__,
+                _cache.PYTHON,
+                include_testing,
+                os.getcwd(),  # origins in reports are shown relative to it
+                main.origin,
+                str(main.path),
+                str(main.root),
+                main.text,
+                self._plugins_fingerprint(),
+            ]
+        )
+
+    def _plugins_fingerprint(self) -> str:
+        """The plugins that can contribute, and their functions, as a hash."""
+        with self._lock:
+            if "fingerprint" not in self._cache:
+                parts: list[object] = [
+                    (p.name, p.distribution, p.version, p.module, p.hooks) for p in self.plugins()
+                ]
+                for name, (function, plugin) in sorted(self.functions().items()):
+                    code = getattr(function, "__code__", None)
+                    parts.append(
+                        (
+                            name,
+                            plugin,
+                            getattr(function, "__module__", None),
+                            getattr(function, "__qualname__", type(function).__qualname__),
+                            _signature(function),
+                            code.co_code if code is not None else None,
+                            repr(code.co_consts) if code is not None else None,
+                        )
+                    )
+                self._cache["fingerprint"] = _cache.fingerprint(parts)
+            return self._cache["fingerprint"]  # type: ignore[no-any-return]
+
+    def _still_valid(self, manifest: Mapping[str, AnyType]) -> bool:
+        """Whether the files and plugin texts a cached ruleset was built from are unchanged."""
+        for path, digest in manifest["files"]:
+            if _cache.text_hash(Path(path).read_text(encoding="utf-8")) != digest:
+                return False
+        for name, ids in manifest["fragments"].items():
+            if [_text_id(t) for t in self._fragments(name)] != ids:
+                return False
+        return all([_text_id(t) for t in self._base(name)] == ids for name, ids in manifest["bases"].items())
+
+    def _restore(self, entry: Entry) -> Ruleset:
+        program = entry.state[0]
+        functions = self.functions()
+        return restore_ruleset(
+            entry.state,
+            Code(
+                deciders=entry.deciders,
+                deciders_source=entry.deciders_source,
+                recipes=entry.recipes,
+                decisions=entry.decisions,
+                decisions_source=entry.decisions_source,
+            ),
             functions={n: functions[n] for n in program.functions},
             derivers=self._derivers(),
             report_hooks=self._report_hooks(),
@@ -346,6 +471,52 @@ class Engine:
             if candidate in loaders:
                 return candidate
         return suffixes[-1].lstrip(".") if suffixes else "json"
+
+
+def _text_id(text: SourceText) -> str:
+    return _cache.fingerprint([text.origin, str(text.path), text.text])
+
+
+def _signature(function: object) -> str:
+    try:
+        return str(inspect.signature(function))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _manifest(
+    main: SourceText, program: Program, asked: Mapping[str, Mapping[str, list[str]]]
+) -> dict[str, AnyType] | None:
+    """What a cached build depends on beyond its key: included files and plugin texts.
+
+    Every text the program read is accounted for: the main one (in the key),
+    those the plugins gave (checked by asking them again), and included
+    files, found again from their origin.  None if one cannot be: such a
+    build is not cached.
+    """
+    files: list[tuple[str, str]] = []
+    for origin, text in program.texts:
+        if origin == main.origin or origin.startswith("<"):
+            continue  # the main text is in the key; plugin texts are in ``asked``
+        path = _file_of(origin)
+        if path is None:
+            return None
+        files.append((str(path), _cache.text_hash(text)))
+    return {"files": files, "fragments": dict(asked["fragments"]), "bases": dict(asked["bases"])}
+
+
+def _file_of(origin: str) -> Path | None:
+    """The file a text with this origin was read from, if it is one."""
+    candidates = [Path(origin)]
+    if origin.startswith("rulesets/"):
+        candidates.insert(0, data_dir("rulesets") / origin.removeprefix("rulesets/"))
+    for candidate in candidates:
+        try:
+            if candidate.is_file() and display_path(candidate) == origin:
+                return candidate.resolve()
+        except OSError:
+            continue
+    return None
 
 
 @contextlib.contextmanager

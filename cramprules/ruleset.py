@@ -5,21 +5,22 @@ from __future__ import annotations
 import hashlib
 import types
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any as AnyType
 
 import attrs
 
 from cramprules.claims import ClaimSpec, source_of
-from cramprules.compiler import Compiled, Decisions, Functions, compile_program
+from cramprules.compiler import Code, Compiled, Decisions, Functions, compile_program, restore_program
 from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
-from cramprules.nodes import names_in
+from cramprules.nodes import RulesetHeader, names_in
 from cramprules.outcomes import Recommendation, Referral, Source
 from cramprules.report import Report
 from cramprules.units import Normalizer
 from cramprules.whatif import candidate_values
 
-__all__ = ["Ruleset", "build_ruleset"]
+__all__ = ["Ruleset", "build_ruleset", "restore_ruleset", "saved_state"]
 
 _make = tuple.__new__
 
@@ -203,6 +204,58 @@ def build_ruleset(
         used_facts=frozenset(used & set(program.facts)),
         referral_targets=frozenset(a.target for r in program.rules for a in r.actions if a.kind == "refer"),
         sha256=source_hash(program),
+        engine_version=engine_version,
+        interpreter_functions=compiled.functions,
+        derivers=derivers,
+        report_hooks=report_hooks,
+        normalize=normalize,
+    )
+
+
+def saved_state(ruleset: Ruleset) -> tuple[object, ...]:
+    """The plain data of a ruleset that a cache keeps (no functions, no code).
+
+    Of the parsed documents only each one's header stays (what ``check``'s
+    lint reads): the rules themselves are in the program, checked."""
+    program = ruleset.program
+    documents = tuple(
+        attrs.evolve(d, statements=tuple(s for s in d.statements if isinstance(s, RulesetHeader)))
+        for d in program.documents
+    )
+    return (
+        attrs.evolve(program, documents=documents),
+        ruleset.claims,
+        dict(ruleset.templates),
+        dict(ruleset.candidates),
+        ruleset.used_facts,
+        ruleset.referral_targets,
+        ruleset.sha256,
+    )
+
+
+def restore_ruleset(
+    state: tuple[AnyType, ...],
+    code: Code,
+    *,
+    functions: Functions | None = None,
+    derivers: tuple[Deriver, ...] = (),
+    report_hooks: tuple[ReportHook, ...] = (),
+    normalize: Normalizer | None = None,
+    engine_version: str,
+) -> Ruleset:
+    """A ruleset from :func:`saved_state` and its compiled code, with the engine's live parts."""
+    program, claims, templates, candidates, used_facts, referral_targets, sha256 = state
+    compiled = restore_program(program, claims, templates, code, functions)
+    return Ruleset(
+        program=program,
+        compiled=compiled,
+        claims=compiled.claims,
+        decisions=compiled.decisions,
+        templates=compiled.templates,
+        candidates=types.MappingProxyType(candidates),
+        used_facts=used_facts,
+        referral_targets=referral_targets,
+        sha256=sha256,
         engine_version=engine_version,
         interpreter_functions=compiled.functions,
         derivers=derivers,

@@ -16,14 +16,24 @@ import attrs
 
 from cramprules import claims as _claims
 from cramprules.claims import ClaimSpec
-from cramprules.compiler._deciders import CHUNK, Deciders, compile_deciders
-from cramprules.compiler._decisions import Decisions, compile_decisions
+from cramprules.compiler._deciders import (
+    CHUNK,
+    Deciders,
+    Recipe,
+    compile_deciders,
+    compile_parts,
+    generate_deciders,
+    load_deciders,
+    make_constants,
+)
+from cramprules.compiler._decisions import Decisions, compile_decisions, generate_decisions, load_decisions
 from cramprules.compiler._functions import Functions, checked_function
 from cramprules.model import Program
 from cramprules.outcomes import Recommendation, Referral
 
 __all__ = [
     "CHUNK",
+    "Code",
     "Compiled",
     "Deciders",
     "Decisions",
@@ -32,6 +42,7 @@ __all__ = [
     "compile_deciders",
     "compile_decisions",
     "compile_program",
+    "restore_program",
 ]
 
 
@@ -52,6 +63,20 @@ class Compiled:
     templates: Mapping[int, Recommendation | Referral] = attrs.field(repr=False)
     functions: Mapping[str, Callable[..., object]] = attrs.field(repr=False)
     source: str = attrs.field(repr=False)
+    code: Code | None = attrs.field(default=None, repr=False)
+    """The code objects behind ``run``, ``decide`` and the decisions, for a cache."""
+
+
+@attrs.frozen
+class Code:
+    """The compiled code of a ruleset, as a cache keeps it: code objects and
+    the recipes of their constants, never live functions."""
+
+    deciders: tuple[types.CodeType, ...] = attrs.field(repr=False)
+    deciders_source: str = attrs.field(repr=False)
+    recipes: tuple[Recipe, ...] = attrs.field(repr=False)
+    decisions: tuple[types.CodeType, ...] = attrs.field(repr=False)
+    decisions_source: str = attrs.field(repr=False)
 
 
 def compile_program(program: Program, functions: Functions | None = None, *, chunk: int = CHUNK) -> Compiled:
@@ -60,19 +85,44 @@ def compile_program(program: Program, functions: Functions | None = None, *, chu
     ``chunk`` is how many rules go into one generated function (tests make it
     small to exercise the chunked code on small rulesets)."""
     functions = functions or {}
-    deciders = compile_deciders(program, functions, chunk=chunk)
+    generated = generate_deciders(program, functions, chunk=chunk)
     claims = _claims.build_claims(program)
     recommendation_order, referral_order = _claims.report_orders(program, claims)
     templates = _claims.templates(program, claims)
-    decisions = compile_decisions(
-        claims, recommendation_order, referral_order, len(program.rules), templates, chunk=chunk
+    decision_parts = generate_decisions(
+        claims, recommendation_order, referral_order, len(program.rules), chunk=chunk
     )
+    code = Code(
+        deciders=compile_parts(generated.parts, f"<cramprules {program.name}>"),
+        deciders_source=generated.source,
+        recipes=generated.recipes,
+        decisions=compile_parts(decision_parts, "<cramprules decisions>"),
+        decisions_source="\n\n".join(decision_parts),
+    )
+    return restore_program(program, claims, templates, code, functions)
+
+
+def restore_program(
+    program: Program,
+    claims: tuple[ClaimSpec, ...],
+    templates: Mapping[int, Recommendation | Referral],
+    code: Code,
+    functions: Functions | None = None,
+) -> Compiled:
+    """A :class:`Compiled` from code compiled before (by :func:`compile_program` or a cache).
+
+    The constants of the code are made again from their recipes with the
+    plugin functions of now, so nothing live is ever stored."""
+    functions = functions or {}
+    constants = make_constants(code.recipes, program, functions)
+    deciders = load_deciders(program, code.deciders, constants, code.deciders_source)
+    decisions = load_decisions(code.decisions, templates, code.decisions_source)
     return Compiled(
         run=deciders.run,
         decide=deciders.decide,
         claims=claims,
         decisions=decisions,
-        templates=types.MappingProxyType(templates),
+        templates=types.MappingProxyType(dict(templates)),
         functions=types.MappingProxyType(
             {
                 name: checked_function(name, fn, plugin, result="any")
@@ -80,4 +130,5 @@ def compile_program(program: Program, functions: Functions | None = None, *, chu
             }
         ),
         source=deciders.source,
+        code=code,
     )
