@@ -160,6 +160,32 @@ class Ruleset:
             ) from None
         return reports
 
+    def evaluate_table(self, table: object) -> AnyType:
+        """Evaluate every row of a table at once, column by column.
+
+        ``table`` is a pyarrow ``Table``, a pandas ``DataFrame`` or a mapping
+        of fact names to columns (lists, NumPy or Arrow arrays); a null (or,
+        in pandas, NaN) is an unknown fact.  Returns a pyarrow ``Table`` (a
+        ``DataFrame`` for a ``DataFrame``) with one row per input row:
+
+        - ``rule:NAME``: the rule's state (``fired``, ``conditional``,
+          ``pending``, ``not_matched``, ``defeated``, ``overridden``);
+        - ``ACTION:OPTION`` (``recommend:stretching``, ``avoid:citrate``),
+          ``refer:TARGET`` and ``cause:NAME``: true where given for sure,
+          null where given conditionally (it depends on an unknown), false
+          where not given;
+        - ``urgent``: whether an urgent referral is given;
+        - ``top``: the option of the first recommendation, null if none.
+
+        Every row is exactly what :meth:`evaluate` gives for it.  Needs the
+        ``cramprules[arrow]`` extra (pyarrow, NumPy).  A bad value raises
+        :class:`~cramprules.FactError` naming its row.  Report hooks of
+        plugins are not called.
+        """
+        from cramprules import columnar
+
+        return columnar.evaluate_table(self, table)
+
     def _derive(self, facts: Mapping[str, object]) -> Mapping[str, object]:
         merged = dict(facts)
         view = types.MappingProxyType(dict(facts))
