@@ -33,8 +33,11 @@ def _test(rng: random.Random) -> str:
     return f"{name} is {rng.choice(LEVELS)}"
 
 
-def ruleset_text(count: int, seed: int = 3) -> str:
-    """The DSL text of a ruleset with ``count`` rules."""
+def ruleset_text(count: int, seed: int = 3, *, chained: bool = True) -> str:
+    """The DSL text of a ruleset with ``count`` rules.
+
+    ``chained=False`` leaves out causes and overrides, for comparing with
+    engines that have neither: every rule then fires on its own condition."""
     rng = random.Random(seed)
     options = max(4, count // 5)
     causes = max(2, count // 20)
@@ -49,7 +52,7 @@ def ruleset_text(count: int, seed: int = 3) -> str:
         tests = [_test(rng) for _ in range(rng.randint(2, 4))]
         if rng.random() < 0.25:
             tests[-1] = f"({tests[-1]} or {_test(rng)})"
-        if i > count // 2 and suspected and rng.random() < 0.1:
+        if chained and i > count // 2 and suspected and rng.random() < 0.1:
             tests[0] = f"c{rng.choice(sorted(suspected))}"
         roll = rng.random()
         if roll < 0.45:
@@ -59,7 +62,7 @@ def ruleset_text(count: int, seed: int = 3) -> str:
             action = f"prefer o{a} over o{b}"
         elif roll < 0.75:
             action = f"avoid o{rng.randrange(options)}"
-        elif roll < 0.9 and i < count // 2:
+        elif chained and roll < 0.9 and i < count // 2:
             cause = rng.randrange(causes)
             suspected.add(cause)
             action = f"suspect c{cause}"
@@ -72,7 +75,7 @@ def ruleset_text(count: int, seed: int = 3) -> str:
         clauses.append(f"    then {action}")
         if i not in urgent and rng.random() < 0.1:
             clauses.append(f"    unless {_test(rng)}")
-        if i > 0 and rng.random() < 0.05 and (target := rng.randrange(i)) not in urgent:
+        if chained and i > 0 and rng.random() < 0.05 and (target := rng.randrange(i)) not in urgent:
             clauses.append(f"    overrides r{target}")
         lines += clauses
     return "\n".join(lines) + "\n"
