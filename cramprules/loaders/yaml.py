@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import yaml
-
 from cramprules.exceptions import FactError
 from cramprules.hookspecs import hookimpl
 
@@ -18,6 +16,8 @@ __all__ = ["load"]
 
 def load(text: str) -> list[Mapping[str, object]]:
     """A mapping is one fact set; a list of mappings is many; an empty file, none."""
+    import yaml  # imported when YAML is read: start-up of every other command stays short
+
     records: list[Mapping[str, object]] = []
     try:
         for document in yaml.safe_load_all(text):
