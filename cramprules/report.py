@@ -216,7 +216,9 @@ class Report(tuple):  # type: ignore[type-arg]
     @lazy
     def _env(self) -> Env:
         ruleset = self.ruleset
-        return environment(ruleset.program, self.values, self.states, ruleset.interpreter_functions)
+        return environment(
+            ruleset.program, self.values, self.states, ruleset.interpreter_functions, ruleset.atom_texts
+        )
 
     @lazy
     def _resolution(self) -> Resolution:
@@ -607,6 +609,11 @@ class Report(tuple):  # type: ignore[type-arg]
             {"name": s.name, "label": s.label, "url": s.url}
             for s in sorted(used_sources.values(), key=lambda s: s.name)
         ]
+        # Every part is now computed and kept; the working state behind them
+        # (every fact and cause by name, the whole resolution) is the
+        # ruleset's size, not the report's, so a held report lets it go.
+        self.__dict__.pop("_env", None)
+        self.__dict__.pop("_resolution", None)
         return document
 
     def to_json(self, *, indent: int | None = 2) -> str:

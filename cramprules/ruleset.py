@@ -51,6 +51,8 @@ class Ruleset:
     report_hooks: tuple[ReportHook, ...] = attrs.field(default=(), repr=False)
     normalize: Normalizer | None = attrs.field(default=None, repr=False)
     """Puts quantities (``"0.7 mmol/L"``) into their facts' declared units, before derivation."""
+    atom_texts: dict[int, tuple[object, str]] = attrs.field(factory=dict, repr=False, eq=False)
+    """The printed tests of its conditions, filled as reports explain them (a cache)."""
 
     # ------------------------------------------------------------ description
 
