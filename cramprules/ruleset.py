@@ -102,6 +102,20 @@ class Ruleset:
         Raises :class:`~cramprules.FactError` for a name the ruleset does not
         know (with a suggestion), a value of the wrong type, or one out of range.
         """
+        if more or facts.__class__ is not dict:
+            return self._evaluate_any(facts, more)
+        # The common case: one plain dict.
+        if self.normalize is not None:
+            facts = self.normalize(facts)
+        if self.derivers:
+            facts = self._derive(facts)
+        report: Report = _make(Report, (self, *self.compiled.run(facts)))
+        if self.report_hooks:
+            for hook in self.report_hooks:
+                hook(report)
+        return report
+
+    def _evaluate_any(self, facts: Mapping[str, object] | None, more: dict[str, object]) -> Report:
         if facts is None:
             facts = more
         elif more:

@@ -48,7 +48,8 @@ no larger than one chunk keep every state in a local (the fastest path)."""
 
 Recipe = tuple[AnyType, ...]
 """How to make a constant of generated code again: ``("values", names)``,
-``("coerce", fact)`` or ``("function", name, result, strict)``."""
+``("coerce", fact)``, ``("function", name, result, strict)``, ``("bools", count)``
+or ``("order",)``."""
 
 
 # The states as plain integers, as the generated source spells them.
@@ -338,10 +339,17 @@ class _Emitter:
 
         When it is false, every value is already valid and no coercion is needed."""
         tests: list[str] = []
+        bools = [self.fact(name) for name, spec in self.program.facts.items() if spec.kind == "bool"]
+        if len(bools) > 1:
+            # One comparison of a tuple of classes: cheaper than a test per fact.
+            classes = ", ".join(f"{v}.__class__" for v in bools)
+            tests.append(f"({classes}) != {self.const((bool,) * len(bools), ('bools', len(bools)))}")
+        elif bools:
+            tests.append(f"{bools[0]}.__class__ is not bool")
         for name, spec in self.program.facts.items():
             v = self.fact(name)
             if spec.kind == "bool":
-                tests.append(f"{v}.__class__ is not bool")
+                continue
             elif spec.kind == "number":
                 bounds = []
                 if spec.low is not None:
@@ -515,6 +523,8 @@ def make_constants(recipes: Sequence[Recipe], program: Program, functions: Funct
             _, name, result, strict = recipe
             function, plugin = functions[name]
             value = checked_function(name, function, plugin, result=result, strict=strict)
+        elif kind == "bools":
+            value = (bool,) * recipe[1]
         elif kind == "order":
             position = {rule: p for p, rule in enumerate(program.order)}
             value = operator.itemgetter(*(position[i] for i in range(len(program.rules))))
