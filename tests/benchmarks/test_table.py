@@ -262,6 +262,69 @@ def startup_seconds(args: list[str], env: Mapping[str, str], rounds: int = ROUND
     return statistics.median(times)
 
 
+# ---------------------------------------------------------------- report costs
+
+
+def bundled_records(ruleset: cramprules.Ruleset, count: int, seed: int = 3) -> list[dict[str, Any]]:
+    """Fact sets for the bundled ruleset, each fact given with probability 0.6."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        record: dict[str, Any] = {}
+        for name, spec in ruleset.facts.items():
+            if spec.derived or rng.random() < 0.4:
+                continue
+            if spec.kind == "bool":
+                record[name] = rng.random() < 0.3
+            elif spec.kind == "number":
+                low = spec.low if spec.low is not None else 0
+                high = spec.high if spec.high is not None else low + 10
+                record[name] = rng.uniform(low, high)
+            else:
+                record[name] = rng.choice(spec.values)
+        out.append(record)
+    return out
+
+
+def first_read(
+    ruleset: cramprules.Ruleset, records: list[dict[str, Any]], part: Callable[[cramprules.Report], object]
+) -> float:
+    """Median seconds to read ``part`` of a fresh report, over fresh reports each round."""
+    times = []
+    for _ in range(ROUNDS):
+        reports = ruleset.evaluate_many(records)
+        gc.collect()
+        start = time.perf_counter()
+        for report in reports:
+            part(report)
+        times.append((time.perf_counter() - start) / len(reports))
+    return statistics.median(times)
+
+
+def held_bytes(
+    ruleset: cramprules.Ruleset,
+    records: list[dict[str, Any]],
+    count: int,
+    part: Callable[[cramprules.Report], object],
+) -> float:
+    """Bytes each held report keeps, after ``part`` was read, measured with tracemalloc."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    reports = ruleset.evaluate_many(records[i % len(records)] for i in range(count))
+    for report in reports:
+        part(report)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(reports) == count
+    return (after - before) / count
+
+
 # ---------------------------------------------------------------- the tables
 
 
@@ -344,6 +407,31 @@ def test_the_performance_table() -> None:
             lambda peer=peer, sample=sample: [peer(r) for r in sample], len(sample), rounds=3
         )  # type: ignore[misc]
         lines.append(_row(f"10,000 rules: {name}", seconds, floor_big))
+
+    # Report costs on the bundled ruleset: the first read of each part, against `.recommendations`.
+    bundled = engine.default_ruleset()
+    people = bundled_records(bundled, 2_000)
+    lines += ["", "| report part, bundled ruleset | per report | vs `.recommendations` |", "|---|---:|---:|"]
+    parts: list[tuple[str, Callable[[cramprules.Report], object]]] = [
+        ("`.recommendations`", lambda r: r.recommendations),
+        ("`.referrals`", lambda r: r.referrals),
+        ("`.causes`", lambda r: r.causes),
+        ("`.questions`", lambda r: r.questions),
+        ("`.trace`", lambda r: r.trace),
+        ("`.to_dict()`", lambda r: r.to_dict()),
+        ("`.to_json()`", lambda r: r.to_json()),
+    ]
+    first = None
+    for label, part in parts:
+        seconds = first_read(bundled, people, part)
+        first = first or seconds
+        lines.append(f"| {label} | {seconds * 1e6:,.1f} µs | {seconds / first:.1f}x |")
+    decided = held_bytes(bundled, people, 100_000, lambda r: r.recommendations)
+    serialised = held_bytes(bundled, people, 5_000, lambda r: r.to_json())
+    lines.append(f"| 100,000 held reports after `.recommendations` | {decided * 100_000 / 2**20:,.0f} MB | |")
+    lines.append(
+        f"| 100,000 held reports after `.to_json()` (from 5,000) | {serialised * 100_000 / 2**20:,.0f} MB | |"
+    )
 
     # Building: fresh processes, cold (no cache) and cached (a second process, same cache).
     lines += ["", "| build | rules | seconds | peak RSS | notes |", "|---|---:|---:|---:|---|"]
