@@ -149,26 +149,30 @@ class Ruleset:
         hooks = self.report_hooks
         reports: list[Report] = []
         append = reports.append
-        index = 0
         facts: object = None
         try:
-            for index, facts in enumerate(records):  # noqa: B007 - used in the error
-                if normalize is not None:
-                    facts = normalize(facts)
-                if derive is not None:
-                    facts = derive(facts)
-                values, states = run(facts)
-                report: Report = make(Report, (self, values, states))
-                for hook in hooks:
-                    hook(report)
-                append(report)
+            if normalize is None and derive is None and not hooks:
+                for facts in records:  # the common case: nothing but the deciders
+                    append(make(Report, (self, *run(facts))))
+            else:
+                for facts in records:
+                    if normalize is not None:
+                        facts = normalize(facts)
+                    if derive is not None:
+                        facts = derive(facts)
+                    report: Report = make(Report, (self, *run(facts)))
+                    for hook in hooks:
+                        hook(report)
+                    append(report)
         except FactError as exc:
+            index = len(reports)
             raise FactError(
                 f"record {index}: {exc}", fact=exc.fact, suggestion=exc.suggestion, record=index
             ) from None
         except (AttributeError, TypeError):
             if isinstance(facts, Mapping):
                 raise
+            index = len(reports)
             raise FactError(
                 f"record {index}: facts must be a mapping of names to values, not {type(facts).__name__}",
                 fact="",
