@@ -42,6 +42,7 @@ import attrs
 
 __all__ = [
     "FORMAT",
+    "MAX_ENTRIES",
     "Cache",
     "Entry",
     "cache_from_setting",
@@ -51,6 +52,9 @@ __all__ = [
 
 FORMAT = 1
 """Version of the entry layout; part of every key."""
+
+MAX_ENTRIES = 256
+"""Entries kept; writing one more removes the oldest (every distinct text parsed makes one)."""
 
 _MAGIC = b"cramprules-cache\n"
 _KEY_FILE = "key"
@@ -234,7 +238,21 @@ class Cache:
                 raise
         except OSError:
             return False
+        self.prune()
         return True
+
+    def prune(self, keep: int | None = None) -> int:
+        """Remove the least recently written entries beyond ``keep`` (default :data:`MAX_ENTRIES`)."""
+        keep = MAX_ENTRIES if keep is None else keep
+        try:
+            entries = sorted(self.directory.glob(f"*{_SUFFIX}"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return 0
+        removed = 0
+        for entry in entries[: max(0, len(entries) - keep)]:
+            entry.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def clear(self) -> int:
         """Remove every entry (not the key); returns how many."""

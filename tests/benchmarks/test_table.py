@@ -191,6 +191,18 @@ def zen_engine(program: Program) -> Callable[[Record], list[int]]:
     return fired
 
 
+def zen_expressions(program: Program) -> Callable[[Record], list[int]]:
+    """zen-engine's compiled expressions, one per rule: its fastest way from Python."""
+    import zen
+
+    compiled = [(i, zen.compile_expression(_text(c, "zen"))) for i, c in _effective(program)]
+
+    def fired(record: Record) -> list[int]:
+        return [i for i, expression in compiled if expression.evaluate(record)]
+
+    return fired
+
+
 def rule_engine_rules(program: Program) -> Callable[[Record], list[int]]:
     import rule_engine
 
@@ -214,7 +226,8 @@ def json_logic_rules(program: Program) -> Callable[[Record], list[int]]:
 
 
 PEERS: list[tuple[str, str, Callable[[Program], Callable[[Record], list[int]]]]] = [
-    ("zen-engine", "zen", zen_engine),
+    ("zen-engine, compiled expressions", "zen", zen_expressions),
+    ("zen-engine, decision table", "zen", zen_engine),
     ("rule-engine", "rule_engine", rule_engine_rules),
     ("json-logic", "json_logic", json_logic_rules),
 ]

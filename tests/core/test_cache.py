@@ -237,3 +237,15 @@ def test_a_ruleset_with_errors_is_not_cached(tmp_path: Path) -> None:
     with pytest.raises(cramprules.RulesetError):
         cramprules.Engine(autoload=False, cache=tmp_path).parse_ruleset("rule r: if then\n")
     assert list(tmp_path.glob("*.crc")) == []
+
+
+def test_the_cache_keeps_a_bounded_number_of_entries(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    engine = cramprules.Engine(autoload=False, cache=cache)
+    for i in range(5):
+        engine.parse_ruleset(f"fact a: bool\nrule r: if a then refer doctor{i}\n")
+    entries = sorted(tmp_path.glob("*.crc"))
+    for age, entry in enumerate(entries):
+        os.utime(entry, (1_000 + age, 1_000 + age))
+    assert cache.prune(keep=2) == 3
+    assert sorted(tmp_path.glob("*.crc")) == entries[-2:]
