@@ -177,11 +177,12 @@ class Engine:
             code = ruleset.compiled.code
             manifest = _manifest(main, ruleset.program, asked)
             if code is not None and manifest is not None:
+                code = code.complete(f"<cramprules {ruleset.program.name}>")
                 disk.store(
                     key,
                     manifest=manifest,
                     state=saved_state(ruleset),
-                    deciders=code.deciders,
+                    deciders=tuple(part for part in code.deciders if part is not None),  # all, once complete
                     deciders_source=code.deciders_source,
                     recipes=code.recipes,
                     decisions=code.decisions,

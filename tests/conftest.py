@@ -23,4 +23,18 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     if "CRAMPRULES_CACHE_DIR" not in os.environ:
-        os.environ["CRAMPRULES_CACHE_DIR"] = tempfile.mkdtemp(prefix="cramprules-cache-")
+        folder = tempfile.mkdtemp(prefix="cramprules-cache-")
+        os.environ["CRAMPRULES_CACHE_DIR"] = folder
+        config.stash[_CACHE_DIR] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The test run's cache directory goes when the run ends."""
+    import shutil
+
+    folder = config.stash.get(_CACHE_DIR, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_CACHE_DIR = pytest.StashKey[str]()

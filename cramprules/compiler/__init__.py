@@ -23,6 +23,7 @@ from cramprules.compiler._deciders import (
     compile_deciders,
     compile_parts,
     generate_deciders,
+    lazy_parts,
     load_deciders,
     make_constants,
 )
@@ -72,11 +73,23 @@ class Code:
     """The compiled code of a ruleset, as a cache keeps it: code objects and
     the recipes of their constants, never live functions."""
 
-    deciders: tuple[types.CodeType, ...] = attrs.field(repr=False)
+    deciders: tuple[types.CodeType | None, ...] = attrs.field(repr=False)
+    """One code object per part; None for a part compiled on its first call."""
     deciders_source: str = attrs.field(repr=False)
     recipes: tuple[Recipe, ...] = attrs.field(repr=False)
     decisions: tuple[types.CodeType, ...] = attrs.field(repr=False)
     decisions_source: str = attrs.field(repr=False)
+    deciders_parts: tuple[str, ...] = attrs.field(default=(), repr=False)
+
+    def complete(self, filename: str = "<cramprules>") -> Code:
+        """Every part compiled (for a cache, which must not need the sources)."""
+        if all(part is not None for part in self.deciders):
+            return self
+        compiled = tuple(
+            part if part is not None else compile(self.deciders_parts[i], filename, "exec")
+            for i, part in enumerate(self.deciders)
+        )
+        return attrs.evolve(self, deciders=compiled)
 
 
 def compile_program(program: Program, functions: Functions | None = None, *, chunk: int = CHUNK) -> Compiled:
@@ -92,8 +105,13 @@ def compile_program(program: Program, functions: Functions | None = None, *, chu
     decision_parts = generate_decisions(
         claims, recommendation_order, referral_order, len(program.rules), chunk=chunk
     )
+    filename = f"<cramprules {program.name}>"
+    later = lazy_parts(generated.parts)
     code = Code(
-        deciders=compile_parts(generated.parts, f"<cramprules {program.name}>"),
+        deciders=tuple(
+            None if i in later else compile(part, filename, "exec") for i, part in enumerate(generated.parts)
+        ),
+        deciders_parts=generated.parts,
         deciders_source=generated.source,
         recipes=generated.recipes,
         decisions=compile_parts(decision_parts, "<cramprules decisions>"),
@@ -115,7 +133,7 @@ def restore_program(
     plugin functions of now, so nothing live is ever stored."""
     functions = functions or {}
     constants = make_constants(code.recipes, program, functions)
-    deciders = load_deciders(program, code.deciders, constants, code.deciders_source)
+    deciders = load_deciders(program, code.deciders, constants, code.deciders_source, code.deciders_parts)
     decisions = load_decisions(code.decisions, templates, code.decisions_source)
     return Compiled(
         run=deciders.run,

@@ -37,6 +37,7 @@ __all__ = [
     "compile_parts",
     "generate_deciders",
     "ident",
+    "lazy_parts",
     "load_deciders",
     "make_constants",
 ]
@@ -536,9 +537,10 @@ def make_constants(recipes: Sequence[Recipe], program: Program, functions: Funct
 
 def load_deciders(
     program: Program,
-    code: Sequence[types.CodeType],
+    code: Sequence[types.CodeType | None],
     constants: Mapping[str, object],
     source: str,
+    parts: Sequence[str] = (),
 ) -> Deciders:
     """Run compiled decider code in a namespace of its own and hand out its functions."""
     declared = frozenset(program.facts)
@@ -563,8 +565,15 @@ def load_deciders(
         "unknown_facts": unknown_facts,
         **constants,
     }
-    for part in code:
-        exec(part, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
+    filename = f"<cramprules {program.name}>"
+    for index, part in enumerate(code):
+        if part is None:
+            # Compiled on first call: the three-valued chunks of a large ruleset
+            # are only needed for records with unknown facts.
+            name = _function_name(parts[index])
+            namespace[name] = _compile_on_call(parts[index], filename, name, namespace)
+        else:
+            exec(part, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
     return Deciders(
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
@@ -577,6 +586,26 @@ def compile_deciders(program: Program, functions: Functions | None = None, *, ch
     generated = generate_deciders(program, functions, chunk=chunk)
     code = compile_parts(generated.parts, f"<cramprules {program.name}>")
     return load_deciders(program, code, generated.constants, generated.source)
+
+
+def _function_name(part: str) -> str:
+    return ident(part[len("def ") : part.index("(")])
+
+
+def _compile_on_call(
+    part: str, filename: str, name: str, namespace: dict[str, object]
+) -> Callable[..., object]:
+    def first_call(*args: object) -> object:
+        exec(compile(part, filename, "exec"), namespace)  # noqa: S102 - generated, as above
+        function: Callable[..., object] = namespace[name]  # type: ignore[assignment]
+        return function(*args)
+
+    return first_call
+
+
+def lazy_parts(parts: Sequence[str]) -> frozenset[int]:
+    """The parts that may be compiled on first call: the three-valued chunks."""
+    return frozenset(i for i, part in enumerate(parts) if part.startswith("def kleene_"))
 
 
 def compile_parts(parts: Sequence[str], filename: str) -> tuple[types.CodeType, ...]:
