@@ -33,6 +33,7 @@ from cramprules.exceptions import (
 if TYPE_CHECKING:
     from cramprules.engine import Engine
     from cramprules.hookspecs import hookimpl
+    from cramprules.limits import Limits
     from cramprules.report import (
         Cause,
         Question,
@@ -51,6 +52,7 @@ __all__ = [
     "Diagnostic",
     "Engine",
     "FactError",
+    "Limits",
     "PluginError",
     "Question",
     "Recommendation",
@@ -74,6 +76,7 @@ __all__ = [
 
 _LAZY = {
     "Engine": "cramprules.engine",
+    "Limits": "cramprules.limits",
     "Ruleset": "cramprules.ruleset",
     "Report": "cramprules.report",
     "Recommendation": "cramprules.outcomes",

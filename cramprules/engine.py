@@ -20,6 +20,7 @@ from typing import Any as AnyType
 
 import pluggy
 
+from cramprules import _files
 from cramprules import cache as _cache
 from cramprules import plugins as _plugins
 from cramprules._resources import data_dir, display_path
@@ -27,14 +28,15 @@ from cramprules._version import __version__
 from cramprules.cache import Cache, Entry, cache_from_setting
 from cramprules.checker import SourceText, check
 from cramprules.compiler import Code
-from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset
+from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset, shorten
+from cramprules.limits import DEFAULT_LIMITS, Limits
 from cramprules.model import Program
 from cramprules.names import closest
 from cramprules.report import Report
 from cramprules.ruleset import Ruleset, build_ruleset, restore_ruleset, saved_state
 from cramprules.units import Substance, normalizer
 
-__all__ = ["DEFAULT_RULESET", "Engine"]
+__all__ = ["DEFAULT_RULESET", "Engine", "Limits"]
 
 DEFAULT_RULESET = "leg_cramps"
 
@@ -46,9 +48,10 @@ class Engine:
     functions.  ``autoload`` loads installed plugins from entry points
     (default: yes, unless ``CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD`` is set);
     ``disable`` names plugins to leave out, as ``-p no:NAME`` does.
-    ``cache`` is the compiled-ruleset cache (:mod:`cramprules.cache`): on by
-    default in the platform cache directory unless ``CRAMPRULES_CACHE=off``;
-    ``False`` switches it off, a path moves it.
+    ``limits`` bound every input the engine reads (see :class:`Limits` and
+    docs/security.md).  ``cache`` is the compiled-ruleset cache
+    (:mod:`cramprules.cache`): on by default in the platform cache directory
+    unless ``CRAMPRULES_CACHE=off``; ``False`` switches it off, a path moves it.
     Thread-safe: the caches fill under a lock and rulesets are immutable.
     """
 
@@ -58,8 +61,12 @@ class Engine:
         *,
         autoload: bool | None = None,
         disable: Iterable[str] = (),
+        limits: Limits = DEFAULT_LIMITS,
         cache: bool | str | Path | Cache | None = None,
     ) -> None:
+        if not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a cramprules.Limits, not {type(limits).__name__}")
+        self.limits = limits
         self._extra = tuple(plugins)
         self._autoload = (not _plugins.autoload_disabled()) if autoload is None else autoload
         self._disable = tuple(disable)
@@ -132,14 +139,18 @@ class Engine:
         thing, plugin = found[name]
         if isinstance(thing, Path):
             try:
-                text = thing.read_text(encoding="utf-8")
-            except OSError as exc:
+                text = self._read_ruleset_file(thing)
+            except (OSError, _files.NotText) as exc:
                 raise PluginError(
-                    f"plugin '{plugin}' offers ruleset '{name}' at {thing}, which cannot be read: {exc}",
+                    f"plugin '{plugin}' offers ruleset '{name}' at {thing}, which cannot be read: {_reason(exc)}",
                     plugin=plugin,
                 ) from exc
-            return SourceText(text, display_path(thing), path=thing, root=thing.parent)
-        return SourceText(str(thing), f"<plugin {plugin}: {name}>")
+            return SourceText(text, display_path(thing), path=thing, root=thing.parent, limits=self.limits)
+        return SourceText(str(thing), f"<plugin {plugin}: {name}>", limits=self.limits)
+
+    def _read_ruleset_file(self, path: Path) -> str:
+        """A ruleset file's text, bounded before it is read (four UTF-8 bytes a character at most)."""
+        return _files.read_text(path, self.limits.max_source_chars * 4)
 
     def _fragments(self, name: str) -> list[SourceText]:
         out = []
@@ -147,17 +158,20 @@ class Engine:
             for i, fragment in enumerate(fragments):
                 if isinstance(fragment, Path):
                     try:
-                        text = fragment.read_text(encoding="utf-8")
-                    except OSError as exc:
+                        text = self._read_ruleset_file(fragment)
+                    except (OSError, _files.NotText) as exc:
                         raise PluginError(
-                            f"plugin '{plugin}' extends '{name}' with {fragment}, which cannot be read: {exc}",
+                            f"plugin '{plugin}' extends '{name}' with {fragment}, which cannot be read: "
+                            f"{_reason(exc)}",
                             plugin=plugin,
                         ) from exc
                     origin = f"<plugin {plugin}: {fragment.name}>"
-                    out.append(SourceText(text, origin, path=fragment, root=fragment.parent))
+                    out.append(
+                        SourceText(text, origin, path=fragment, root=fragment.parent, limits=self.limits)
+                    )
                 else:
                     suffix = f" #{i + 1}" if len(fragments) > 1 else ""
-                    out.append(SourceText(fragment, f"<plugin {plugin}{suffix}>"))
+                    out.append(SourceText(fragment, f"<plugin {plugin}{suffix}>", limits=self.limits))
         return out
 
     def _base(self, name: str) -> list[SourceText]:
@@ -207,6 +221,24 @@ class Engine:
                 asked["bases"][name] = [_text_id(t) for t in texts]
                 return texts
 
+        try:
+            return self._compile(main, functions, extensions, base, include_testing=include_testing)
+        except (RecursionError, MemoryError):
+            # The limits keep real rulesets far from this; a pathological one gets a message, not a crash.
+            raise CramprulesError(
+                f"{main.origin}: this ruleset is too complex to compile within the memory and stack "
+                "available; split it, or have fewer rules conclude the same outcome"
+            ) from None
+
+    def _compile(
+        self,
+        main: SourceText,
+        functions: dict[str, tuple[Callable[..., object], str]],
+        extensions: Callable[[str], list[SourceText]],
+        base: Callable[[str], list[SourceText]],
+        *,
+        include_testing: bool,
+    ) -> Ruleset:
         program = check(
             main,
             extensions=extensions,
@@ -234,6 +266,7 @@ class Engine:
                 __version__,
                 _cache.PYTHON,
                 include_testing,
+                repr(self.limits),  # a ruleset within looser limits may be refused by stricter ones
                 os.getcwd(),  # origins in reports are shown relative to it
                 main.origin,
                 str(main.path),
@@ -350,21 +383,31 @@ class Engine:
             raise TypeError(f"parse_ruleset() takes the DSL text as a str, not {type(text).__name__}")
         root = Path(base_dir) if base_dir is not None else None
         path = (root / "__main__.cramp") if root is not None else None
-        return self._build(SourceText(text, origin, path=path, root=root), include_testing=include_testing)
+        source = SourceText(text, origin, path=path, root=root, limits=self.limits)
+        return self._build(source, include_testing=include_testing)
 
     def load_ruleset(self, path_or_name: str | Path, *, include_testing: bool = False) -> Ruleset:
         """Load a ruleset from a ``.cramp`` file, or by the name a plugin gives it."""
         path = Path(path_or_name)
         if isinstance(path_or_name, Path) or path.suffix == ".cramp" or path.exists():
             try:
-                text = path.read_text(encoding="utf-8")
+                text = self._read_ruleset_file(path)
+                resolved = path.resolve()
             except FileNotFoundError:
-                raise CramprulesError(f"{path}: no such ruleset file") from None
+                raise CramprulesError(f"{shorten(str(path))}: no such ruleset file") from None
             except IsADirectoryError:
-                raise CramprulesError(f"{path} is a directory; name a .cramp file") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CramprulesError(f"{path}: cannot read the ruleset: {exc}") from None
-            source = SourceText(text, str(path_or_name), path=path.resolve(), root=path.resolve().parent)
+                raise CramprulesError(f"{shorten(str(path))} is a directory; name a .cramp file") from None
+            except _files.FileTooLarge:
+                raise CramprulesError(
+                    f"{shorten(str(path))}: the ruleset is larger than {self.limits.max_source_chars * 4:,} bytes"
+                ) from None
+            except (OSError, RuntimeError, _files.NotText) as exc:
+                raise CramprulesError(
+                    f"{shorten(str(path))}: cannot read the ruleset: {_reason(exc)}"
+                ) from None
+            source = SourceText(
+                text, str(path_or_name), path=resolved, root=resolved.parent, limits=self.limits
+            )
             return self._build(source, include_testing=include_testing)
         return self.ruleset(str(path_or_name), include_testing=include_testing)
 
@@ -410,8 +453,10 @@ class Engine:
             )
         return text
 
-    def load_facts(self, text: str, format: str) -> list[dict[str, object]]:
+    def load_facts(self, text: str, format: str, *, max_bytes: int | None = None) -> list[dict[str, object]]:
         """Read fact sets from ``text`` in a loader's format (``json``, ``csv``, ...).
+
+        Text longer than ``max_bytes`` (default: ``limits.max_fact_bytes``) is refused unread.
 
         A loader signals bad input with :class:`FactError`; any other exception,
         or a result that is not a list of fact mappings, is a :class:`PluginError`
@@ -419,10 +464,13 @@ class Engine:
         """
         found = self._collected("cramprules_loaders", "loader", _plugins.loader_check)
         key = format.lstrip(".").lower()
+        limit = self.limits.max_fact_bytes if max_bytes is None else max_bytes
+        if len(text) > limit:
+            raise FactError(f"the facts are larger than the limit of {limit:,} bytes", fact="")
         if key not in found:
             guess = closest(key, found)
             hint = f"did you mean '{guess}'?" if guess else "available: " + ", ".join(sorted(found))
-            raise FactError(f"no loader reads '{format}' files; {hint}", fact="")
+            raise FactError(f"no loader reads '{shorten(format, 40)}' files; {hint}", fact="")
         loader, plugin = found[key]
         try:
             records = loader(text)
@@ -457,11 +505,25 @@ class Engine:
         ``fhir.json`` loader when there is one, else to ``json``.
         """
         path = Path(path)
+        return self.load_facts(self.read_facts_text(path), self.loader_for(path))
+
+    def read_facts_text(self, path: str | Path, max_bytes: int | None = None) -> str:
+        """The text of a facts file, bounded before it is read by ``max_bytes``
+        (default: ``limits.max_fact_bytes``)."""
+        name = shorten(str(path))
+        limit = self.limits.max_fact_bytes if max_bytes is None else max_bytes
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
-        return self.load_facts(text, self.loader_for(path))
+            return _files.read_text(path, limit)
+        except FileNotFoundError:
+            raise FactError(f"{name}: no such facts file", fact="") from None
+        except _files.FileTooLarge:
+            raise FactError(
+                f"{name}: the facts file is larger than the limit of {limit:,} bytes; "
+                "split it, or raise Limits.max_fact_bytes",
+                fact="",
+            ) from None
+        except (OSError, _files.NotText) as exc:
+            raise FactError(f"{name}: cannot read the facts: {_reason(exc)}", fact="") from None
 
     def loader_for(self, path: str | Path) -> str:
         """The loader name for a file: its longest suffix that a loader registers."""
@@ -536,6 +598,13 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a file cannot be read, in a few words (no errno, no repeated path)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return shorten(str(exc))
 
 
 def _substance_check(name: str, thing: object) -> str | None:

@@ -8,6 +8,8 @@ fixes them in one pass rather than one per run.
 
 from __future__ import annotations
 
+import reprlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
@@ -24,7 +26,72 @@ __all__ = [
     "RulesetSyntaxError",
     "Severity",
     "UnknownRuleset",
+    "shorten",
+    "show_char",
+    "show_value",
 ]
+
+MAX_SHOWN = 120
+"""The most characters of one value, name or source line that a message shows."""
+
+MAX_MESSAGE = 600
+"""The longest message line shown, whatever it quotes: a last safety net."""
+
+ELLIPSIS = "\u2026"
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, and every invisible character named.
+
+    A message quotes what the user gave; a 50 MB value or a line full of
+    control characters must not become a 50 MB, unreadable error line.
+    """
+    head = text[: limit + 1]
+    if not head.isprintable():
+        head = "".join(ch if ch.isprintable() else f"<{_code_point(ch)}>" for ch in head)
+    if len(head) <= limit and len(text) <= limit:
+        return head
+    return head[: limit - 1] + ELLIPSIS
+
+
+def _code_point(ch: str) -> str:
+    name = _CHARACTER_NAMES.get(ch) or unicodedata.name(ch, "").lower()
+    return f"U+{ord(ch):04X} {name}".rstrip()
+
+
+_CHARACTER_NAMES = {
+    "\ufeff": "byte-order mark",
+    "\x00": "NUL",
+    "\t": "tab",
+    "\n": "line feed",
+    "\r": "carriage return",
+    "\u200b": "zero width space",
+    "\xa0": "no-break space",
+}
+
+
+def show_char(ch: str) -> str:
+    """One character as a message shows it: quoted if visible, by its code point if not."""
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}'" if ch.isascii() else f"'{ch}' ({_code_point(ch)})"
+    return _code_point(ch)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = MAX_SHOWN
+_REPR.maxother = MAX_SHOWN
+_REPR.maxlevel = 3
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6
+
+
+def show_value(value: object) -> str:
+    """A value given as input, shown briefly: text quoted, containers cut short (never huge)."""
+    if isinstance(value, str):
+        return repr(shorten(value))
+    if isinstance(value, (bool, int, float)) or value is None:
+        return shorten(str(value))
+    return shorten(_REPR.repr(value))
+
 
 Severity = Literal["error", "warning", "info"]
 
@@ -104,19 +171,19 @@ class Diagnostic:
 
     def render(self) -> str:
         """The message as a person reads it: location, the line, a caret, a hint."""
-        lines = [f"{self.location}: {self.severity}: {self.message}"]
+        lines = [f"{shorten(self.location, 300)}: {self.severity}: {shorten(self.message, MAX_MESSAGE)}"]
         if self.source_line is not None and self.line is not None:
             gutter = str(self.line)
-            text = self.source_line.rstrip("\n").expandtabs(4)
+            text, column = _window(self.source_line.rstrip("\n").expandtabs(4), self.column)
             lines.append(f" {gutter} | {text}")
-            if self.column is not None:
+            if column is not None:
                 width = 1
-                if self.end_column is not None and self.end_column > self.column:
-                    width = self.end_column - self.column
-                pad = " " * (self.column - 1)
-                lines.append(f" {' ' * len(gutter)} | {pad}{'^' * width}")
+                if self.end_column is not None and self.column is not None and self.end_column > self.column:
+                    width = min(self.end_column - self.column, len(text) - column + 1)
+                pad = " " * (column - 1)
+                lines.append(f" {' ' * len(gutter)} | {pad}{'^' * max(width, 1)}")
         if self.hint:
-            lines.append(f" hint: {self.hint}")
+            lines.append(f" hint: {shorten(self.hint, MAX_MESSAGE)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
@@ -130,6 +197,26 @@ class Diagnostic:
             "end_column": self.end_column,
             "hint": self.hint,
         }
+
+
+def _window(text: str, column: int | None, width: int = MAX_SHOWN) -> tuple[str, int | None]:
+    """A long source line cut to ``width`` characters around ``column``, and the column in the cut.
+
+    Invisible characters are replaced by a visible mark of the same width,
+    so that the caret still points at the right place.
+    """
+    text = "".join(ch if ch.isprintable() else "\u00b7" for ch in text)
+    if len(text) <= width:
+        return text, column
+    at = (column or 1) - 1
+    start = max(0, min(at - width // 2, len(text) - width))
+    end = start + width
+    shown = text[start:end]
+    if start > 0:
+        shown = ELLIPSIS + shown[1:]
+    if end < len(text):
+        shown = shown[:-1] + ELLIPSIS
+    return shown, (at - start + 1) if column is not None else None
 
 
 class CramprulesError(Exception):

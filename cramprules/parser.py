@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
 from cramprules import _resources, nodes
-from cramprules.exceptions import Diagnostic, RulesetSyntaxError
+from cramprules.exceptions import Diagnostic, RulesetSyntaxError, shorten, show_char
+from cramprules.limits import DEFAULT_LIMITS, Limits
 from cramprules.transformer import MAX_NESTING, ToAst, TooDeep
 
-__all__ = ["MAX_SOURCE_CHARS", "parse"]
+__all__ = ["MAX_SOURCE_CHARS", "count_rules", "lex", "parse"]
 
-MAX_SOURCE_CHARS = 4_000_000
-"""The largest ruleset file accepted, in characters: about 50,000 rules."""
+MAX_SOURCE_CHARS = DEFAULT_LIMITS.max_source_chars
+"""The largest ruleset file accepted by default, in characters (see :class:`Limits`)."""
+
+BOM = "\ufeff"
 
 
 @functools.cache
@@ -38,16 +41,34 @@ def _parser() -> Lark:
     )
 
 
-def parse(text: str, origin: str = "<string>") -> nodes.Document:
-    """Parse one file.  Raises RulesetSyntaxError with every problem found."""
-    if len(text) > MAX_SOURCE_CHARS:
+def parse(text: str, origin: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> nodes.Document:
+    """Parse one file.  Raises RulesetSyntaxError with every problem found.
+
+    The limits are checked before the text is parsed (its size, its number
+    of rules) and right after (the size of each condition), so that no file
+    costs more than a bounded, linear amount of work.  A byte-order mark at
+    the start is dropped.
+    """
+    text = text.removeprefix(BOM)
+    if len(text) > limits.max_source_chars:
         raise RulesetSyntaxError(
             Diagnostic(
                 "too-large",
                 "error",
-                f"this ruleset has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}",
+                f"this ruleset has {len(text):,} characters; the limit is {limits.max_source_chars:,}",
                 origin,
-                hint="split it into several files joined with 'include'",
+                hint="split it into several files joined with 'include', or raise Limits.max_source_chars",
+            )
+        )
+    rules = count_rules(text)
+    if rules > limits.max_rules:
+        raise RulesetSyntaxError(
+            Diagnostic(
+                "too-many-rules",
+                "error",
+                f"this file has {rules:,} rules; the limit is {limits.max_rules:,}",
+                origin,
+                hint="split the ruleset, or raise Limits.max_rules",
             )
         )
     lines = text.splitlines()
@@ -76,11 +97,69 @@ def parse(text: str, origin: str = "<string>") -> nodes.Document:
         ) from None
     if builder.problems:
         raise RulesetSyntaxError([attach_line(d, lines) for d in builder.problems])
+    _check_sizes(statements, origin, lines, limits)
     return nodes.Document(origin, tuple(statements), tuple(comments(text)), text=text)
+
+
+# A string or a comment (skipped), or the keyword every rule has once.
+_STRING_COMMENT_OR_THEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\b(then)\b')
+
+
+def count_rules(text: str) -> int:
+    """How many rules ``text`` holds, counted in linear time before parsing.
+
+    Every rule (and every ``if ... then`` invariant) has exactly one
+    ``then``, a reserved word, so counting it outside strings and comments
+    bounds the rules without building a tree.
+    """
+    return sum(1 for match in _STRING_COMMENT_OR_THEN.finditer(text) if match.group(1))
+
+
+def _check_sizes(statements: list[nodes.Statement], origin: str, lines: list[str], limits: Limits) -> None:
+    """Refuse a condition with more terms than the limit, before any later step walks it."""
+    problems = []
+    for statement in statements:
+        conditions: tuple[nodes.Condition | None, ...] = ()
+        if isinstance(statement, nodes.Rule):
+            conditions = (statement.condition, statement.unless)
+        elif isinstance(statement, nodes.Invariant):
+            conditions = (statement.condition,)
+        for condition in conditions:
+            if condition is None:
+                continue
+            size = sum(1 for _ in nodes.walk(condition))
+            if size > limits.max_condition_terms:
+                span = getattr(condition, "span", None) or statement.span
+                problems.append(
+                    Diagnostic(
+                        "too-large",
+                        "error",
+                        f"this condition has {size:,} terms; the limit is {limits.max_condition_terms:,}",
+                        origin,
+                        span.line if span else None,
+                        span.column if span else None,
+                        hint="name parts of it as causes and use those, or raise Limits.max_condition_terms",
+                        source_line=_line(lines, span.line if span else None),
+                    )
+                )
+    if problems:
+        raise RulesetSyntaxError(problems)
 
 
 # A string (skipped) or a comment: a '#' outside a string, to the end of the line.
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
+
+
+def lex(text: str) -> Iterator[Token]:
+    """The grammar's tokens of ``text`` (comments left out), up to the first character it cannot read.
+
+    For editors that colour text and find names: the same lexer as the parser,
+    so colours never disagree with it.
+    """
+    try:
+        yield from _parser().lex(text[:MAX_SOURCE_CHARS])
+    except UnexpectedInput:
+        return
 
 
 def comments(text: str) -> list[nodes.Comment]:
@@ -213,17 +292,17 @@ def _describe_token(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     if token.type == "NAME":
-        return f"the name '{token}'"
+        return f"the name '{shorten(str(token))}'"
     if token.type == "STRING":
-        return f"the text {token}"
+        return f"the text {shorten(str(token))}"
     if token.type == "NUMBER":
-        return f"the number {token}"
-    return f"'{token}'"
+        return f"the number {shorten(str(token))}"
+    return f"'{shorten(str(token))}'"
 
 
 def _previous_word(text: str, pos: int) -> str | None:
     """The token just before ``pos``, for messages such as "after 'and'"."""
-    before = text[:pos].rstrip()
+    before = text[max(0, pos - 200) : pos].rstrip()  # a window: the search stays linear
     match = re.search(r'([A-Za-z_][A-Za-z0-9_]*|"[^"\n]*"|[^\sA-Za-z0-9_"]+)$', before)
     return match.group(1) if match else None
 
@@ -250,8 +329,11 @@ def _translate(exc: UnexpectedInput, text: str, lines: list[str], origin: str) -
         if char == '"':
             message = "this text has no closing quote"
             hint = 'end the text with " on the same line'
+        elif not char.isascii() and (char.isalnum() or char == "_"):
+            message = f"{show_char(char)} cannot be part of a name: names use ASCII letters, digits and _"
+            hint = "write the name without accents or other scripts; the text in quotes may use any"
         else:
-            message = f"'{char}' cannot appear here"
+            message = f"{show_char(char)} cannot appear here"
             hint = _SYMBOL_HINTS.get(char)
             allowed = exc.allowed or set()
             if hint is None and allowed:
@@ -269,7 +351,7 @@ def _translate(exc: UnexpectedInput, text: str, lines: list[str], origin: str) -
         previous = _previous_word(text, token.start_pos if token.start_pos is not None else len(text))
         message = f"expected {_describe_expected(expected)}"
         if previous:
-            message += f" after '{previous}'"
+            message += f" after '{shorten(previous, 40)}'"
         message += f", but found {_describe_token(token)}"
         hint = _hint_for(token, expected, previous)
     elif isinstance(exc, UnexpectedEOF):
@@ -299,7 +381,8 @@ def _end_position(text: str) -> tuple[int, int]:
 
 def _hint_for(token: Token, expected: set[str], previous: str | None) -> str | None:
     words = {w for w in (_literal(n) for n in expected) if w is not None}
-    value = str(token)
+    value = shorten(str(token), 40)
+    previous = shorten(previous, 40) if previous is not None else None
     if token.type == "NAME" and value.lower() in (
         *_STATEMENT_KEYWORDS,
         *_ACTION_KEYWORDS,

@@ -13,6 +13,7 @@ from cramprules.claims import ClaimSpec, source_of
 from cramprules.compiler import Code, Compiled, Decisions, Functions, compile_program, restore_program
 from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
+from cramprules.facts import describe_kind
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
 from cramprules.nodes import RulesetHeader, names_in
 from cramprules.outcomes import Recommendation, Referral, Source
@@ -122,7 +123,7 @@ class Ruleset:
             facts = {**facts, **more}
         elif not isinstance(facts, Mapping):
             raise FactError(
-                f"facts must be a mapping of names to values, not {type(facts).__name__}",
+                f"facts must be a mapping of names to values, not {describe_kind(facts)}",
                 fact="",
             )
         if self.normalize is not None:
@@ -153,9 +154,13 @@ class Ruleset:
         try:
             if normalize is None and derive is None and not hooks:
                 for facts in records:  # the common case: nothing but the deciders
+                    if facts.__class__ is not dict and not isinstance(facts, Mapping):
+                        raise TypeError  # a string would otherwise be read as its characters
                     append(make(Report, (self, *run(facts))))
             else:
                 for facts in records:
+                    if facts.__class__ is not dict and not isinstance(facts, Mapping):
+                        raise TypeError  # a string would otherwise be read as its characters
                     if normalize is not None:
                         facts = normalize(facts)
                     if derive is not None:
@@ -174,7 +179,7 @@ class Ruleset:
                 raise
             index = len(reports)
             raise FactError(
-                f"record {index}: facts must be a mapping of names to values, not {type(facts).__name__}",
+                f"record {index}: facts must be a mapping of names to values, not {describe_kind(facts)}",
                 fact="",
                 record=index,
             ) from None

@@ -27,7 +27,8 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
-from cramprules.exceptions import FactError
+from cramprules.exceptions import FactError, show_value
+from cramprules.facts import NUMBER_PATTERN, parse_number
 from cramprules.model import FactSpec
 
 __all__ = [
@@ -63,7 +64,7 @@ Converter = Callable[[float, str, str, str], "float | None"]
 
 Normalizer = Callable[[Mapping[str, object]], Mapping[str, object]]
 
-_QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*\Z")
+_QUANTITY = re.compile(rf"\s*({NUMBER_PATTERN})\s*(\S.*?)?\s*\Z")  # the one number syntax
 
 
 def format_number(value: float) -> str:
@@ -99,10 +100,8 @@ def _number(value: object) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
+        number = parse_number(value)
+        return None if number is None else float(number)
     return None
 
 
@@ -146,7 +145,7 @@ def normalizer(
             amount = _number(number)
             if amount is None or not math.isfinite(amount):
                 raise FactError(
-                    f"{name} = {value!r} is not valid: the value of a quantity must be a number",
+                    f"{name} = {show_value(value)} is not valid: the value of a quantity must be a number",
                     fact=name,
                 )
             out = out if out is not None else dict(facts)

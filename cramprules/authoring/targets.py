@@ -11,22 +11,28 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cramprules import nodes
+from cramprules import _files, nodes
 from cramprules.exceptions import RulesetError
+from cramprules.limits import DEFAULT_LIMITS
 from cramprules.parser import parse
 from cramprules.ruleset import Ruleset
 
 if TYPE_CHECKING:
     from cramprules.engine import Engine
 
-__all__ = ["Loader", "extends_of", "find_rulesets", "included_elsewhere", "loaders"]
+__all__ = ["Loader", "extends_of", "find_rulesets", "included_elsewhere", "includer_of", "loaders"]
+
+
+def _read(path: Path) -> str:
+    """A ruleset file's text, bounded before it is read (a link to /dev/zero must not hang)."""
+    return _files.read_text(path, DEFAULT_LIMITS.max_source_chars * 4)
 
 
 def _includes(path: Path) -> set[Path]:
     """The files ``path`` includes directly (none if it does not parse)."""
     try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
+        document = parse(_read(path), str(path))
+    except (RulesetError, OSError, ValueError, RuntimeError):
         return set()
     return {(path.parent / s.path).resolve() for s in document.statements if isinstance(s, nodes.IncludeDecl)}
 
@@ -54,24 +60,29 @@ def find_rulesets(paths: Iterable[str | Path]) -> list[Path]:
 
 def included_elsewhere(path: Path, root: Path | None = None) -> bool:
     """Whether a ``.cramp`` file in ``path``'s directory or above (up to ``root``) includes it."""
+    return includer_of(path, root) is not None
+
+
+def includer_of(path: Path, root: Path | None = None) -> Path | None:
+    """The ``.cramp`` file in ``path``'s directory or above (up to ``root``) that includes it, if any."""
     target = path.resolve()
     directory = target.parent
     stop = root.resolve() if root is not None else None
     for _ in range(16):
-        for candidate in directory.glob("*.cramp"):
+        for candidate in sorted(directory.glob("*.cramp")):
             if candidate.resolve() != target and target in _includes(candidate):
-                return True
+                return candidate
         if directory == stop or directory.parent == directory:
             break
         directory = directory.parent
-    return False
+    return None
 
 
 def extends_of(path: Path) -> str | None:
     """The name of the ruleset a file ``extends``, if it parses (errors are reported when it loads)."""
     try:
-        document = parse(path.read_text(encoding="utf-8"), str(path))
-    except (RulesetError, OSError, UnicodeDecodeError):
+        document = parse(_read(path), str(path))
+    except (RulesetError, OSError, ValueError, RuntimeError):
         return None
     for statement in document.statements:
         if isinstance(statement, nodes.ExtendsDecl):

@@ -15,10 +15,11 @@ from typing import Literal
 
 import attrs
 
-from cramprules import nodes
+from cramprules import _files, nodes
 from cramprules._resources import display_path
 from cramprules.checker._sink import DiagnosticSink
 from cramprules.exceptions import UnknownRuleset
+from cramprules.limits import DEFAULT_LIMITS, Limits
 from cramprules.names import closest
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "gather",
 ]
 
-MAX_INCLUDE_DEPTH = 16
+MAX_INCLUDE_DEPTH = DEFAULT_LIMITS.max_include_depth
 
 
 @attrs.frozen
@@ -39,13 +40,15 @@ class SourceText:
     """Text to check, where it came from, and where its includes may come from.
 
     ``root`` is the directory that every include must stay inside; with no
-    root, the text may not include files at all.
+    root, the text may not include files at all.  ``limits`` bound this text
+    and everything it includes.
     """
 
     text: str
     origin: str
     path: Path | None = None
     root: Path | None = None
+    limits: Limits = attrs.field(default=DEFAULT_LIMITS, kw_only=True)
 
 
 BaseResolver = Callable[[str], Sequence[SourceText]]
@@ -93,7 +96,24 @@ def gather(
     for fragment in fragments:
         statements.extend(reader.statements(fragment, kind="extension"))
     everything = tuple(s for s in base + statements if not isinstance(s, nodes.ExtendsDecl))
+    rules = [s for s in everything if isinstance(s, nodes.Rule)]
+    if len(rules) > main.limits.max_rules:
+        sink.error(
+            "too-many-rules",
+            f"this ruleset has {len(rules):,} rules with its includes, base and extensions; "
+            f"the limit is {main.limits.max_rules:,}",
+            rules[main.limits.max_rules].span,
+            hint="split the ruleset, or raise Limits.max_rules",
+        )
     return Gathered(name, everything, tuple(reader.texts), tuple(reader.documents))
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` with every symbolic link followed, or None for a loop of links."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError, ValueError):  # RuntimeError: a loop before 3.13; ValueError: a NUL
+        return None
 
 
 def default_name(origin: str) -> str:
@@ -113,13 +133,13 @@ class _Reader:
 
     def statements(self, source: SourceText, *, kind: Part) -> list[nodes.Statement]:
         """The statements of a file that starts a part (main, base or extension)."""
-        stack = (source.path.resolve(),) if source.path else ()
+        stack = (_resolved(source.path) or source.path,) if source.path else ()
         return self._gather(source, stack, kind=kind)
 
     def _read(self, source: SourceText) -> nodes.Document:
         from cramprules.parser import parse  # Lark loads only when a text is parsed, not for a cached ruleset
 
-        document = parse(source.text, source.origin)
+        document = parse(source.text, source.origin, source.limits)
         self.sink.read(source.origin, source.text)
         self.texts.append((source.origin, source.text))
         self.documents.append(document)
@@ -184,7 +204,7 @@ class _Reader:
             )
             return None
         relative = Path(statement.path)
-        if relative.is_absolute() or relative.suffix != ".cramp":
+        if relative.is_absolute() or relative.suffix != ".cramp" or "\x00" in statement.path:
             error(
                 "include-path",
                 f"cannot include '{statement.path}': an include is a relative path to a .cramp file",
@@ -192,8 +212,16 @@ class _Reader:
                 hint='write for example include "causes/dehydration.cramp"',
             )
             return None
-        target = (parent.path.parent / relative).resolve()
-        root = parent.root.resolve()
+        target = _resolved(parent.path.parent / relative)
+        root = _resolved(parent.root)
+        if target is None or root is None:
+            error(
+                "include-unreadable",
+                f"cannot include '{statement.path}': its symbolic links form a loop",
+                span,
+                hint="point the link at a real .cramp file",
+            )
+            return None
         if not target.is_relative_to(root):
             error(
                 "include-outside",
@@ -211,16 +239,31 @@ class _Reader:
                 hint="remove one of the includes so that no file includes itself",
             )
             return None
-        if len(stack) >= MAX_INCLUDE_DEPTH:
+        limits = parent.limits
+        if len(stack) >= limits.max_include_depth:
             error(
                 "include-depth",
-                f"includes nest more than {MAX_INCLUDE_DEPTH} deep",
+                f"includes nest more than {limits.max_include_depth} deep",
                 span,
                 hint="include the files from fewer levels",
             )
             return None
         try:
-            text = target.read_text(encoding="utf-8")
+            if target.exists() and not target.is_file():
+                what = "a directory" if target.is_dir() else "not a regular file"
+                error("include-unreadable", f"cannot include '{statement.path}': it is {what}", span)
+                return None
+            # Bounded before it is read: a link to /dev/zero must not fill memory.
+            limit = limits.max_source_chars * 4  # UTF-8: at most four bytes a character
+            text = _files.read_text(target, limit)
+        except _files.FileTooLarge:
+            error(
+                "too-large",
+                f"cannot include '{statement.path}': it is larger than {limits.max_source_chars:,} characters",
+                span,
+                hint="split it into several files, or raise Limits.max_source_chars",
+            )
+            return None
         except FileNotFoundError:
             siblings = [p.name for p in target.parent.glob("*.cramp")] if target.parent.is_dir() else []
             guess = closest(target.name, siblings)
@@ -231,10 +274,11 @@ class _Reader:
                 hint=f"did you mean '{guess}'?" if guess else f"looked for {target}",
             )
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            error("include-unreadable", f"cannot read '{statement.path}': {exc}", span)
+        except (OSError, _files.NotText) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            error("include-unreadable", f"cannot read '{statement.path}': {reason}", span)
             return None
-        return SourceText(text, display_path(target), path=target, root=parent.root)
+        return SourceText(text, display_path(target), path=target, root=parent.root, limits=limits)
 
     def base(
         self, statement: nodes.ExtendsDecl, resolve_base: BaseResolver | None, *, already: bool

@@ -50,6 +50,7 @@ COMMANDS = {
     "batch": ("cramprules.cli.batch", "Evaluate many records from a file, in parallel."),
     "plugins": ("cramprules.cli.plugins", "List the loaded plugins: where from, which hooks."),
     "serve": ("cramprules.cli.serve", "Serve CDS Hooks and a JSON evaluation API over HTTP."),
+    "lsp": ("cramprules.cli.lsp", "Run the language server for editors (LSP over stdio)."),
 }
 
 
@@ -96,7 +97,24 @@ class App:
     def load_ruleset(self, ruleset: str | None, *, include_testing: bool = False) -> AnyType:
         if ruleset is None:
             return self.engine.default_ruleset(include_testing=include_testing)
-        return self.engine.load_ruleset(ruleset, include_testing=include_testing)
+        from pathlib import Path
+
+        from cramprules.exceptions import UnknownRuleset, shorten
+
+        looks_like_path = "." in ruleset or "/" in ruleset or os.sep in ruleset
+        if looks_like_path and not Path(ruleset).exists() and ruleset not in self.engine.ruleset_names():
+            beside = Path(ruleset).with_suffix(".cramp")
+            hint = f"; did you mean {beside}?" if beside.is_file() else ""
+            raise CliError(f"error: {shorten(ruleset)}: no such ruleset file{hint}")
+        try:
+            return self.engine.load_ruleset(ruleset, include_testing=include_testing)
+        except UnknownRuleset:
+            if Path(ruleset + ".cramp").is_file():
+                raise CliError(
+                    f"error: there is no ruleset called '{shorten(ruleset)}', but there is a file "
+                    f"{shorten(ruleset)}.cramp: name the file"
+                ) from None
+            raise
 
     @property
     def disabled_plugins(self) -> tuple[str, ...]:
@@ -121,6 +139,8 @@ class LazyGroup(click.Group):
         """Run a command, turning a cramprules error into one message and an exit code."""
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise CliError(one_line_usage_error(exc), exc.exit_code) from None
         except click.ClickException:
             raise
         except Exception as exc:
@@ -137,6 +157,23 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def one_line_usage_error(exc: click.UsageError) -> str:
+    """click's three-line usage error as one line: ``error: --fact: ... (see 'cramprules eval --help')``."""
+    from cramprules.exceptions import shorten
+
+    message = exc.message
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint
+        if hint is None and exc.param is not None:
+            hint = exc.param.get_error_hint(exc.ctx) if exc.ctx is not None else exc.param.name
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(hint)
+        if hint:
+            message = f"{str(hint).strip(chr(39))}: {message}"
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return f"error: {shorten(' '.join(message.split()).rstrip('.'), 400)}{where}"
 
 
 def _exists(module: str) -> bool:
@@ -197,7 +234,14 @@ def cli(
 
 def describe_error(exc: BaseException, debug: bool) -> tuple[str, int]:
     """The message and exit code of an error; with ``debug``, print its traceback first."""
-    from cramprules.exceptions import CramprulesError, FactError, PluginError, RulesetError
+    from cramprules.exceptions import (
+        MAX_MESSAGE,
+        CramprulesError,
+        FactError,
+        PluginError,
+        RulesetError,
+        shorten,
+    )
 
     if debug:
         import traceback
@@ -205,14 +249,15 @@ def describe_error(exc: BaseException, debug: bool) -> tuple[str, int]:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, RulesetError):
         return str(exc), EXIT_RULESET
+    text = shorten(" ".join(str(exc).split()), MAX_MESSAGE)  # one line, whatever a plugin put in it
     if isinstance(exc, FactError):
-        return f"error: {exc}", EXIT_USAGE
+        return f"error: {text}", EXIT_USAGE
     if isinstance(exc, PluginError):
-        return f"plugin error: {exc}", EXIT_PLUGIN
+        return f"plugin error: {text}", EXIT_PLUGIN
     if isinstance(exc, CramprulesError):
-        return f"error: {exc}", EXIT_USAGE
+        return f"error: {text}", EXIT_USAGE
     message = (
-        f"internal error: {type(exc).__name__}: {exc}\n"
+        f"internal error: {type(exc).__name__}: {text}\n"
         "This is a bug in cramprules; run again with --debug and report the traceback."
     )
     return message, EXIT_INTERNAL
@@ -225,8 +270,38 @@ def report_error(exc: BaseException, debug: bool) -> int:
     return code
 
 
+_ASCII = {
+    "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2026": "...",
+    "\u2013": "-", "\u2014": "-", "\u2192": "->", "\u2264": "<=", "\u2265": ">=", "\u00b7": ".",
+}  # fmt: skip
+
+
+def _degrade(error: UnicodeError) -> tuple[str, int]:
+    """A character the terminal cannot show: its ASCII look-alike, or ``?``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(_ASCII.get(ch, "?") for ch in bad), error.end
+
+
+def degrade_output_encoding() -> None:
+    """On a terminal that is not UTF-8 (``PYTHONIOENCODING=latin-1``, an old
+    console), show typographic quotes as ASCII ones instead of failing."""
+    import codecs
+    import contextlib
+
+    codecs.register_error("cramprules-ascii", _degrade)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding not in ("utf8", "utf8sig", "utf16", "utf32"):
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream: leave it as it is
+                reconfigure(errors="cramprules-ascii")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns (and exits with) the exit code."""
+    degrade_output_encoding()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TextIO, TypeVar
@@ -192,26 +191,46 @@ def fact_options(function: F) -> F:
 # ---------------------------------------------------------------- facts
 
 
-def parse_fact_args(fact_args: Iterable[str], param_hint: str = "--fact") -> dict[str, object]:
+def parse_fact_args(
+    fact_args: Iterable[str], param_hint: str = "--fact", *, given: dict[str, object] | None = None
+) -> dict[str, object]:
     """``NAME=VALUE`` items as a mapping; a bare ``NAME`` means true.
 
     Values stay text: the ruleset coerces them by the fact's declared type.
+    A fact given twice with different values is an error naming both: the
+    last one silently winning could hide an urgent referral.  ``given``
+    holds facts already taken from other arguments of the same command line.
     """
+    from cramprules.exceptions import shorten, show_value
+
     facts: dict[str, object] = {}
+    earlier = dict(given or {})
     for item in fact_args:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not name:
-            raise click.BadParameter(f"'{item}' has no fact name", param_hint=param_hint)
-        facts[name] = value.strip() if sep else True
+            raise click.BadParameter(f"'{shorten(item)}' has no fact name", param_hint=param_hint)
+        new = value.strip() if sep else True
+        if name in earlier and earlier[name] != new:
+            raise click.BadParameter(
+                f"'{shorten(name)}' is given twice, as {show_value(_shown(earlier[name]))} and as "
+                f"{show_value(_shown(new))}; give it once",
+                param_hint=param_hint,
+            )
+        facts[name] = earlier[name] = new
     return facts
+
+
+def _shown(value: object) -> object:
+    return "yes" if value is True else value
 
 
 def looks_like_ruleset(engine: AnyType, word: str) -> bool:
     """Whether a positional word names a ruleset (a file or a plugin's name) rather than a fact."""
     if "=" in word:
         return False
-    if word.endswith(".cramp") or os.sep in word or Path(word).is_file():
+    # A fact name is letters, digits and _: a word with a dot or a slash is a file name.
+    if "." in word or os.sep in word or "/" in word or Path(word).is_file():
         return True
     return word in engine.ruleset_names()
 
@@ -224,26 +243,31 @@ def split_positionals(engine: AnyType, words: Sequence[str]) -> tuple[str | None
 
 
 def read_fact_records(
-    engine: AnyType, facts_file: str | None, facts_format: str | None
+    engine: AnyType, facts_file: str | None, facts_format: str | None, *, max_bytes: int | None = None
 ) -> list[dict[str, object]]:
-    """The records of ``--facts``: none, one or many.  A loader's error names the file."""
-    from cramprules.exceptions import FactError
+    """The records of ``--facts``: none, one or many.  A loader's error names the file.
+
+    At most ``max_bytes`` are read (default: the engine's ``limits.max_fact_bytes``).
+    """
+    from cramprules import _files
+    from cramprules.exceptions import FactError, shorten
 
     if facts_file is None:
         return []
-    name = "<stdin>" if facts_file == "-" else facts_file
+    name = "<stdin>" if facts_file == "-" else shorten(facts_file)
     try:
+        limit = engine.limits.max_fact_bytes if max_bytes is None else max_bytes
         if facts_file == "-":
-            text = sys.stdin.read()
-            return engine.load_facts(text, facts_format or "json")  # type: ignore[no-any-return]
-        path = Path(facts_file)
-        if facts_format:
             try:
-                text = path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise FactError(f"{path}: cannot read the facts: {exc.strerror or exc}", fact="") from None
-            return engine.load_facts(text, facts_format)  # type: ignore[no-any-return]
-        return engine.load_facts_file(path)  # type: ignore[no-any-return]
+                text = _files.read_stream_bounded(sys.stdin, limit)
+            except _files.FileTooLarge:
+                raise FactError(f"the facts are larger than the limit of {limit:,} bytes", fact="") from None
+            except _files.NotText as exc:
+                raise FactError(str(exc), fact="") from None
+            return engine.load_facts(text.removeprefix("\ufeff"), facts_format or "json")  # type: ignore[no-any-return]
+        path = Path(facts_file)
+        text = engine.read_facts_text(path, limit)
+        return engine.load_facts(text, facts_format or engine.loader_for(path), max_bytes=limit)  # type: ignore[no-any-return]
     except FactError as exc:
         if str(exc).startswith(name):
             raise
@@ -259,7 +283,8 @@ def gather_facts(
     positional: Iterable[str] = (),
     what: str = "this command",
 ) -> dict[str, object]:
-    """One fact set from ``--facts`` (a single record), positional facts and ``--fact``; flags win."""
+    """One fact set from ``--facts`` (a single record), positional facts and ``--fact``; flags win
+    over the file, and a fact given twice on the command line is an error."""
     records = read_fact_records(engine, facts_file, facts_format)
     if len(records) > 1:
         raise click.BadParameter(
@@ -269,39 +294,62 @@ def gather_facts(
     from cramprules.facts import split_record
 
     base = split_record(records[0])[1] if records else {}
-    return {**base, **parse_fact_args(positional, "FACTS"), **parse_fact_args(fact_args)}
+    words = parse_fact_args(positional, "FACTS")
+    return {**base, **words, **parse_fact_args(fact_args, given=words)}
+
+
+def check_record_count(engine: AnyType, records: Sequence[object], facts_file: str | None) -> None:
+    """Refuse more records than ``limits.max_records`` before rendering a report for each."""
+    limit = engine.limits.max_records
+    if len(records) > limit:
+        raise click.BadParameter(
+            f"{facts_file} holds {len(records):,} records; the limit for one report each is {limit:,} "
+            "(use 'cramprules batch' for many records)",
+            param_hint="--facts",
+        )
 
 
 # ---------------------------------------------------------------- output
 
 
+def cannot_write(output: str, exc: OSError) -> click.ClickException:
+    """The one-line error for an output that cannot be written."""
+    from cramprules.cli import CliError
+    from cramprules.exceptions import shorten
+
+    return CliError(f"error: cannot write {shorten(output)}: {exc.strerror or exc}")
+
+
+def check_output(output: str | None) -> None:
+    """Fail now, before any work, if ``output`` could not be written at the end."""
+    if output is None or output == "-":
+        return
+    from cramprules import _files
+
+    try:
+        _files.check_writable(output)
+    except OSError as exc:
+        raise cannot_write(output, exc) from None
+
+
 @contextlib.contextmanager
 def open_output(output: str | None) -> Iterator[TextIO]:
-    """stdout, or a file written atomically: all of it, or on failure nothing.
+    """stdout, or a file written by :func:`cramprules._files.atomic_writer`.
 
-    The text goes to a temporary file beside the target, which replaces the
-    target only when the ``with`` block finishes without an error.
+    A regular file is replaced atomically (all of it, or on failure nothing)
+    and keeps its mode; a device, FIFO or ``/dev/stdout`` is written in
+    place; a symlink's target is written.
     """
     if output is None or output == "-":
         yield sys.stdout
         return
-    from cramprules.cli import CliError
+    from cramprules import _files
 
-    target = Path(output)
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with _files.atomic_writer(output) as handle:
             yield handle
-        os.replace(temporary, target)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
-        raise
+    except OSError as exc:
+        raise cannot_write(output, exc) from None
 
 
 def write_output(text: str, output: str | None, *, color: bool | None = None) -> None:

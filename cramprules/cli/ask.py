@@ -19,6 +19,7 @@ from cramprules.cli._common import (
     Painter,
     audience_option,
     check_format,
+    check_output,
     color_enabled,
     fact_options,
     format_option,
@@ -117,11 +118,16 @@ class Consultation:
                 nl=False,
             )
             self.out.flush()
-            line = self.stdin.readline()
+            line = self.stdin.readline(MAX_ANSWER + 1)
             if not line:
                 self.say()
                 self.ended = True
                 return report
+            if len(line) > MAX_ANSWER and not line.endswith("\n"):
+                while (rest := self.stdin.readline(MAX_ANSWER)) and not rest.endswith("\n"):
+                    pass  # an endless line is skipped in bounded pieces, never held whole
+                self.say(f"   That answer is longer than {MAX_ANSWER:,} characters; please answer again.")
+                continue
             text = line.strip()
             if self.echo_answers:
                 self.say(text)
@@ -167,6 +173,10 @@ class Consultation:
         for fact in self.unknown:
             saved.setdefault(fact, None)
         return saved
+
+
+MAX_ANSWER = 10_000
+"""The longest answer read from one line of stdin, in characters."""
 
 
 @click.command("ask")
@@ -224,6 +234,8 @@ def command(
         )
     engine = app.engine
     check_format(engine, format_name)
+    check_output(answers_file)  # before any question: answers that cannot be saved are lost
+    check_output(output)
     facts = gather_facts(engine, fact_args, facts_file, facts_format, what="ask")
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
     consultation = Consultation(rs, facts, sys.stdin, sys.stderr)

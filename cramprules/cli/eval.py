@@ -12,6 +12,8 @@ from cramprules.cli._common import (
     Painter,
     audience_option,
     check_format,
+    check_output,
+    check_record_count,
     color_enabled,
     fact_options,
     format_option,
@@ -121,8 +123,11 @@ def command(
     """
     engine = app.engine
     check_format(engine, format_name)
+    check_output(output)
     flags = parse_fact_args(fact_args)
-    named = [split_record(record) for record in read_fact_records(engine, facts_file, facts_format) or [{}]]
+    records = read_fact_records(engine, facts_file, facts_format)
+    check_record_count(engine, records, facts_file)
+    named = [split_record(record) for record in records or [{}]]
     who = [name for name, _ in named]
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
     try:

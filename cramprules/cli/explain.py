@@ -18,6 +18,7 @@ from cramprules.cli import App, CliError
 from cramprules.cli._common import (
     Painter,
     audience_option,
+    check_output,
     choice_format_option,
     color_enabled,
     fact_options,
@@ -209,6 +210,7 @@ def command(
       cramprules explain clinic.cramp --facts patient.json --format json
     """
     engine = app.engine
+    check_output(output)
     ruleset, positional = split_positionals(engine, words)
     facts = gather_facts(engine, fact_args, facts_file, facts_format, positional=positional, what="explain")
     rs = app.load_ruleset(ruleset, include_testing=include_testing)
@@ -217,7 +219,7 @@ def command(
         try:
             data = explain.why_not(report, why_not, audience=audience).to_dict()
         except explain.UnknownName as exc:
-            raise CliError(str(exc) if exc.excluded else f"--why-not: {exc}") from None
+            raise CliError(f"error: {exc}" if exc.excluded else f"error: --why-not: {exc}") from None
     else:
         data = explain.explain(report, audience=audience).to_dict()
     if format_name == "json":

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from cramprules import _files as files
 from cramprules.cli import EXIT_FINDINGS, EXIT_OK, EXIT_RULESET, App
 from cramprules.cli._common import progress
+from cramprules.exceptions import shorten
+from cramprules.limits import DEFAULT_LIMITS
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:
@@ -22,26 +22,11 @@ def _files(paths: tuple[str, ...]) -> list[str]:
         if item != "-" and path.is_dir():
             found = sorted(str(p) for p in path.rglob("*.cramp") if p.is_file())
             if not found:
-                raise click.BadParameter(f"no .cramp files under {item}", param_hint="FILE")
+                raise click.BadParameter(f"no .cramp files under {shorten(item)}", param_hint="FILE")
             out.extend(found)
         else:
             out.append(item)
     return list(dict.fromkeys(out))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once, keeping its permissions."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        with contextlib.suppress(OSError):  # keep the permissions where the system allows
-            os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _format_one(name: str, *, check: bool, diff: bool) -> str:
@@ -49,10 +34,18 @@ def _format_one(name: str, *, check: bool, diff: bool) -> str:
     from cramprules.authoring.fmt import format_text
     from cramprules.exceptions import RulesetError
 
+    limit = DEFAULT_LIMITS.max_source_chars * 4
     try:
-        source = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        click.echo(f"error: cannot read {name}: {exc}", err=True)
+        if name == "-":
+            source = files.read_stream_bounded(sys.stdin, limit).removeprefix("\ufeff")
+        else:
+            source = files.read_text(name, limit)
+    except FileNotFoundError:
+        click.echo(f"error: {shorten(name)}: no such file", err=True)
+        return "broken"
+    except (OSError, files.NotText) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        click.echo(f"error: cannot read {shorten(name)}: {reason}", err=True)
         return "broken"
     try:
         formatted = format_text(source, "<stdin>" if name == "-" else name)
@@ -75,7 +68,11 @@ def _format_one(name: str, *, check: bool, diff: bool) -> str:
     if check or diff:
         click.echo(f"would reformat {name}", err=True)
     else:
-        write_atomically(Path(name), formatted)
+        try:  # a symlink's target is written, the link stays; the file keeps its mode
+            files.write_text(name, formatted)
+        except OSError as exc:
+            click.echo(f"error: cannot write {shorten(name)}: {exc.strerror or exc}", err=True)
+            return "broken"
         click.echo(f"reformatted {name}", err=True)
     return "changed"
 

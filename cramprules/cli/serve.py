@@ -55,7 +55,8 @@ def command(
     """Serve RULESETs (default: the bundled leg-cramps ruleset) over HTTP.
 
     CDS Hooks 2.0 at /cds-services, the evaluation API at /v1/rulesets,
-    the OpenAPI schema at /openapi.json, /healthz and /readyz.  Calls need a
+    the OpenAPI schema at /openapi.json, /healthz and /readyz, and the
+    playground (write a ruleset and try it in the browser) at /playground.  Calls need a
     JWT from an issuer listed in --config, unless --no-auth.
 
     \b
@@ -88,8 +89,9 @@ def command(
     import uvicorn
 
     from cramprules.service import create_app
+    from cramprules.service.playground import playground_routes
 
-    asgi = create_app(config, engine=app.engine)
+    asgi = create_app(config, engine=app.engine, routes=playground_routes())
     uvicorn.run(
         asgi,
         host=host,

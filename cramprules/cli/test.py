@@ -179,7 +179,16 @@ def command(
         if Path(item).is_dir():
             found = find_rulesets([item])
             if not found:
-                raise click.BadParameter(f"no .cramp files under {item}", param_hint="PATH")
+                from cramprules.exceptions import shorten
+
+                files = sorted(p for p in Path(item).rglob("*.cramp") if p.is_file())
+                if files:  # every file is included by another: a cycle of includes
+                    raise click.BadParameter(
+                        f"every .cramp file under {shorten(item)} is included by another one, so none "
+                        f"is a ruleset (do they include each other?); name one: cramprules test {shorten(str(files[0]))}",
+                        param_hint="PATH",
+                    )
+                raise click.BadParameter(f"no .cramp files under {shorten(item)}", param_hint="PATH")
             targets.extend(str(p) for p in found)
         else:
             targets.append(item)

@@ -118,8 +118,10 @@ def test_facts_from_options_positionals_and_files(run, in_data, tmp_path):
     facts.write_text('{"constipation": true}')
     data = _explain(run, "mini.cramp", "--facts", str(facts), "--fact", "long_term")
     assert data["facts"] == {"constipation": "yes", "long_term": "yes"}
-    data = _explain(run, "mini.cramp", "long_term", "--fact", "long_term=no")
-    assert data["facts"] == {"long_term": "no"}
+    # given twice on the command line with two values: an error, not the last one silently winning
+    result = run("explain", "mini.cramp", "long_term", "--fact", "long_term=no")
+    assert result.exit_code == 2
+    assert "'long_term' is given twice, as 'yes' and as 'no'; give it once" in result.stderr
 
 
 def test_a_file_with_many_records_is_refused(run, in_data, tmp_path):

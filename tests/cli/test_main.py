@@ -83,7 +83,7 @@ def test_exit_1_when_records_were_skipped(run, mini, tmp_path):
         (["eval", "--fact", "pain=11"], "out of range"),
         (["eval", "--fact", "=9"], "has no fact name"),
         (["eval", "--format", "jsn"], "did you mean 'json'?"),
-        (["eval", "--facts", "missing.json"], "cannot read the facts"),
+        (["eval", "--facts", "missing.json"], "no such facts file"),
         (["eval", "no_such_ruleset"], "there is no ruleset called"),
     ],
 )

@@ -89,7 +89,7 @@ def typed() -> cramprules.Ruleset:
             {"constipation": "maybe"},
             "constipation = 'maybe' is not valid: constipation takes yes or no (true/false)",
         ),
-        ({"constipation": 1}, "constipation = 1 is not valid: constipation takes yes or no (true/false)"),
+        ({"constipation": 2}, "constipation = 2 is not valid: constipation takes yes or no (true/false)"),
         ({"pain": 11}, "pain = 11 is out of range: it must be between 0 and 10"),
         ({"pain": -0.5}, "pain = -0.5 is out of range: it must be between 0 and 10"),
         ({"pain": "lots"}, "pain = 'lots' is not valid: pain takes a number from 0 to 10"),
