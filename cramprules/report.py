@@ -347,6 +347,7 @@ class Report(tuple):  # type: ignore[type-arg]
             for outcome in outcomes:
                 caveats.update(outcome.depends_on)
         ranked: list[tuple[AnyType, Question]] = []
+        current = self.states
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
                 continue
@@ -354,11 +355,13 @@ class Report(tuple):  # type: ignore[type-arg]
             for candidate in ruleset.candidates[name]:
                 values = (*self.values[:position], candidate, *self.values[position + 1 :])
                 states = decide(values)
+                if states == current:
+                    continue  # the common case: this answer changes nothing
                 # A change counts if it decides an open rule or opens a closed one;
                 # defeated -> not matched changes nothing anyone sees.
                 affected.update(
                     i
-                    for i, (a, b) in enumerate(zip(self.states, states))
+                    for i, (a, b) in enumerate(zip(current, states))
                     if a != b and (a < State.NOT_MATCHED or b < State.NOT_MATCHED) and i in live
                 )
             if not affected:
