@@ -73,11 +73,16 @@ def build_claims(program: Program) -> tuple[ClaimSpec, ...]:
     by_target: dict[str, list[ClaimSpec]] = {}
     preferred_over: dict[str, list[ClaimSpec]] = {}
     for claim in claims:
+        if claim.action.kind == "refer":
+            continue  # a referral never beats, nor is beaten by, anything
         by_target.setdefault(claim.action.target, []).append(claim)
         for other in claim.action.over:
             preferred_over.setdefault(other, []).append(claim)
     out = []
     for b in claims:
+        if b.action.kind == "refer":
+            out.append(b)
+            continue
         rivals = {c.index: c for c in by_target.get(b.action.target, ())}
         rivals.update((c.index, c) for c in preferred_over.get(b.action.target, ()))
         for other in b.action.over:

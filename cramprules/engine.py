@@ -8,25 +8,33 @@ use.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import inspect
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any as AnyType
 
 import pluggy
 
 from cramprules import _files
+from cramprules import cache as _cache
 from cramprules import plugins as _plugins
-from cramprules._resources import display_path
+from cramprules._resources import data_dir, display_path
 from cramprules._version import __version__
-from cramprules.checker import SourceText, check
+from cramprules.cache import Cache, Entry, cache_from_setting
+from cramprules.checker import SourceText, check, read_file
+from cramprules.compiler import Code
 from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset, shorten
 from cramprules.limits import DEFAULT_LIMITS, Limits
+from cramprules.model import Program
 from cramprules.names import closest
 from cramprules.recipe import PluginSpec, Recipe, Recorder, Replay
 from cramprules.report import Report
-from cramprules.ruleset import Ruleset, build_ruleset
+from cramprules.ruleset import Ruleset, build_ruleset, restore_ruleset, saved_state
 from cramprules.units import Substance, normalizer
 
 __all__ = ["DEFAULT_RULESET", "Engine", "Limits"]
@@ -42,7 +50,10 @@ class Engine:
     (default: yes, unless ``CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD`` is set);
     ``disable`` names plugins to leave out, as ``-p no:NAME`` does.
     ``limits`` bound every input the engine reads (see :class:`Limits` and
-    docs/security.md).  Thread-safe: the caches fill under a lock and rulesets are immutable.
+    docs/security.md).  ``cache`` is the compiled-ruleset cache
+    (:mod:`cramprules.cache`): on by default in the platform cache directory
+    unless ``CRAMPRULES_CACHE=off``; ``False`` switches it off, a path moves it.
+    Thread-safe: the caches fill under a lock and rulesets are immutable.
     """
 
     def __init__(
@@ -52,6 +63,7 @@ class Engine:
         autoload: bool | None = None,
         disable: Iterable[str] = (),
         limits: Limits = DEFAULT_LIMITS,
+        cache: bool | str | Path | Cache | None = None,
     ) -> None:
         if not isinstance(limits, Limits):
             raise TypeError(f"limits must be a cramprules.Limits, not {type(limits).__name__}")
@@ -63,6 +75,12 @@ class Engine:
         self._pm: pluggy.PluginManager | None = None
         self._cache: dict[str, AnyType] = {}
         self._rulesets: dict[tuple[str, bool], Ruleset] = {}
+        self._disk = cache_from_setting(cache)
+
+    @property
+    def disk_cache(self) -> Cache | None:
+        """The compiled-ruleset cache this engine reads and writes, or None when off."""
+        return self._disk
 
     def __repr__(self) -> str:
         return f"<Engine autoload={self._autoload} disable={list(self._disable)}>"
@@ -161,10 +179,62 @@ class Engine:
         return [self._named_source(name), *self._fragments(name)]
 
     def _build(self, main: SourceText, *, include_testing: bool, recipe: Recipe | None = None) -> Ruleset:
-        """Check and compile ``main``; with a ``recipe``, from its texts alone (see :mod:`cramprules.recipe`)."""
+        """Check and compile ``main``, or load it from the cache.
+
+        With a ``recipe``, from its texts alone (see :mod:`cramprules.recipe`).
+        """
+        with _collector_paused():
+            disk = self._disk
+            if disk is None or recipe is not None:
+                return self._build_now(main, include_testing=include_testing, asked=None, recipe=recipe)
+            key = self._cache_key(main, include_testing)
+            entry = disk.load(key, self._still_valid)
+            if entry is not None:
+                return self._restore(entry, main, include_testing)
+            asked: dict[str, dict[str, list[str]]] = {"fragments": {}, "bases": {}}
+            ruleset = self._build_now(main, include_testing=include_testing, asked=asked, recipe=None)
+            code = ruleset.compiled.code
+            manifest = _manifest(main, ruleset.program, asked)
+            if code is not None and manifest is not None:
+                code = code.complete(f"<cramprules {ruleset.program.name}>")
+                disk.store(
+                    key,
+                    manifest=manifest,
+                    state=(*saved_state(ruleset), _recipe_texts(ruleset.recipe)),
+                    deciders=tuple(part for part in code.deciders if part is not None),  # all, once complete
+                    deciders_source=code.deciders_source,
+                    recipes=code.recipes,
+                    decisions=code.decisions,
+                    decisions_source=code.decisions_source,
+                )
+            return ruleset
+
+    def _build_now(
+        self,
+        main: SourceText,
+        *,
+        include_testing: bool,
+        asked: dict[str, dict[str, list[str]]] | None,
+        recipe: Recipe | None,
+    ) -> Ruleset:
         functions = self.functions()
+        extensions, base = self._fragments, self._base
+        if asked is not None:
+            # Remember what the plugins added, to check it again before a cached copy is used.
+            def extensions(name: str) -> list[SourceText]:
+                texts = self._fragments(name)
+                asked["fragments"][name] = [_text_id(t) for t in texts]
+                return texts
+
+            def base(name: str) -> list[SourceText]:
+                texts = self._base(name)
+                asked["bases"][name] = [_text_id(t) for t in texts]
+                return texts
+
         try:
-            return self._compile(main, functions, include_testing=include_testing, recipe=recipe)
+            return self._compile(
+                main, functions, extensions, base, include_testing=include_testing, recipe=recipe
+            )
         except (RecursionError, MemoryError):
             # The limits keep real rulesets far from this; a pathological one gets a message, not a crash.
             raise CramprulesError(
@@ -176,11 +246,13 @@ class Engine:
         self,
         main: SourceText,
         functions: dict[str, tuple[Callable[..., object], str]],
+        extensions: Callable[[str], list[SourceText]],
+        base: Callable[[str], list[SourceText]],
         *,
         include_testing: bool,
         recipe: Recipe | None,
     ) -> Ruleset:
-        sources = Recorder(self._fragments, self._base) if recipe is None else Replay(recipe)
+        sources = Recorder(extensions, base) if recipe is None else Replay(recipe)
         program = check(
             main,
             extensions=sources.extensions,
@@ -218,6 +290,82 @@ class Engine:
             spec.plugins(), autoload=spec.autoload, disable=spec.disabled_here(), limits=recipe.main.limits
         )
         return engine._build(recipe.main, include_testing=recipe.include_testing, recipe=recipe)
+
+    # ------------------------------------------------------------ the compiled-ruleset cache
+
+    def _cache_key(self, main: SourceText, include_testing: bool) -> str:
+        """Everything that decides what a build makes, hashed."""
+        return _cache.fingerprint(
+            [
+                "cramprules",
+                _cache.FORMAT,
+                __version__,
+                _cache.PYTHON,
+                include_testing,
+                repr(self.limits),  # a ruleset within looser limits may be refused by stricter ones
+                os.getcwd(),  # origins in reports are shown relative to it
+                main.origin,
+                str(main.path),
+                str(main.root),
+                main.text,
+                self._plugins_fingerprint(),
+            ]
+        )
+
+    def _plugins_fingerprint(self) -> str:
+        """The plugins that can contribute, and their functions, as a hash."""
+        with self._lock:
+            if "fingerprint" not in self._cache:
+                parts: list[object] = [
+                    (p.name, p.distribution, p.version, p.module, p.hooks) for p in self.plugins()
+                ]
+                for name, (function, plugin) in sorted(self.functions().items()):
+                    code = getattr(function, "__code__", None)
+                    parts.append(
+                        (
+                            name,
+                            plugin,
+                            getattr(function, "__module__", None),
+                            getattr(function, "__qualname__", type(function).__qualname__),
+                            _signature(function),
+                            code.co_code if code is not None else None,
+                            repr(code.co_consts) if code is not None else None,
+                        )
+                    )
+                self._cache["fingerprint"] = _cache.fingerprint(parts)
+            return self._cache["fingerprint"]  # type: ignore[no-any-return]
+
+    def _still_valid(self, manifest: Mapping[str, AnyType]) -> bool:
+        """Whether the files and plugin texts a cached ruleset was built from are unchanged."""
+        for path, digest in manifest["files"]:
+            if _cache.text_hash(read_file(Path(path), self.limits.max_source_chars).text) != digest:
+                return False
+        for name, ids in manifest["fragments"].items():
+            if [_text_id(t) for t in self._fragments(name)] != ids:
+                return False
+        return all([_text_id(t) for t in self._base(name)] == ids for name, ids in manifest["bases"].items())
+
+    def _restore(self, entry: Entry, main: SourceText, include_testing: bool) -> Ruleset:
+        *state, (included, bases, fragments) = entry.state
+        program = state[0]
+        functions = self.functions()
+        recipe = Recipe(main, include_testing, self._plugin_spec(), included, bases, fragments)
+        return restore_ruleset(
+            tuple(state),
+            Code(
+                deciders=entry.deciders,
+                deciders_source=entry.deciders_source,
+                recipes=entry.recipes,
+                decisions=entry.decisions,
+                decisions_source=entry.decisions_source,
+            ),
+            functions={n: functions[n] for n in program.functions},
+            derivers=self._derivers(),
+            report_hooks=self._report_hooks(),
+            normalize=normalizer(program.facts, self.convert_units, self.substances()),
+            engine_version=__version__,
+            recipe=recipe,
+        )
 
     def substances(self) -> dict[str, Substance]:
         """What the plugins say number facts measure (``cramprules_substances``): fact -> Substance."""
@@ -427,6 +575,70 @@ class Engine:
         return suffixes[-1].lstrip(".") if suffixes else "json"
 
 
+def _text_id(text: SourceText) -> str:
+    return _cache.fingerprint([text.origin, str(text.path), text.text])
+
+
+def _signature(function: object) -> str:
+    try:
+        return str(inspect.signature(function))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _manifest(
+    main: SourceText, program: Program, asked: Mapping[str, Mapping[str, list[str]]]
+) -> dict[str, AnyType] | None:
+    """What a cached build depends on beyond its key: included files and plugin texts.
+
+    Every text the program read is accounted for: the main one (in the key),
+    those the plugins gave (checked by asking them again), and included
+    files, found again from their origin.  None if one cannot be: such a
+    build is not cached.
+    """
+    files: list[tuple[str, str]] = []
+    for origin, text in program.texts:
+        if origin == main.origin or origin.startswith("<"):
+            continue  # the main text is in the key; plugin texts are in ``asked``
+        path = _file_of(origin)
+        if path is None:
+            return None
+        files.append((str(path), _cache.text_hash(text)))
+    return {"files": files, "fragments": dict(asked["fragments"]), "bases": dict(asked["bases"])}
+
+
+def _file_of(origin: str) -> Path | None:
+    """The file a text with this origin was read from, if it is one."""
+    candidates = [Path(origin)]
+    if origin.startswith("rulesets/"):
+        candidates.insert(0, data_dir("rulesets") / origin.removeprefix("rulesets/"))
+    for candidate in candidates:
+        try:
+            if candidate.is_file() and display_path(candidate) == origin:
+                return candidate.resolve()
+        except OSError:
+            continue
+    return None
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a ruleset is built.
+
+    Building makes hundreds of thousands of small objects that all stay
+    alive; each full collection walks all of them again, which makes a build
+    of 10,000 rules twice as slow.  Nothing built here is garbage yet, so
+    nothing is lost by collecting afterwards.  The previous setting is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _reason(exc: BaseException) -> str:
     """Why a file cannot be read, in a few words (no errno, no repeated path)."""
     if isinstance(exc, OSError) and exc.strerror:
@@ -440,3 +652,10 @@ def _substance_check(name: str, thing: object) -> str | None:
         if isinstance(thing, Substance)
         else f"{type(thing).__name__} is not a cramprules.units.Substance"
     )
+
+
+def _recipe_texts(recipe: Recipe | None) -> tuple[object, ...]:
+    """What a cache entry keeps of a recipe: the texts; the plugins are the loading engine's."""
+    if recipe is None:
+        return ((), (), ())
+    return (recipe.includes, recipe.bases, recipe.extensions)

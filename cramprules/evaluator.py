@@ -41,6 +41,9 @@ class Env:
     facts: Mapping[str, Value]
     causes: Mapping[str, Value]
     functions: Mapping[str, Callable[..., object]] = attrs.field(factory=dict)
+    texts: dict[int, tuple[object, str]] | None = attrs.field(default=None, eq=False, repr=False)
+    """A ruleset's printed tests, by node: printing a test is most of an
+    explanation's cost, and the same tests are explained in every report."""
 
     def lookup(self, name: str) -> Value:
         if name in self.facts:
@@ -131,9 +134,10 @@ def environment(
     values: Sequence[Value],
     states: Sequence[int],
     functions: Mapping[str, Callable[..., object]],
+    texts: dict[int, tuple[object, str]] | None = None,
 ) -> Env:
     """What names mean after an evaluation: the facts' values and the causes' values."""
-    return Env(dict(zip(program.facts, values)), cause_values(program, states), functions)
+    return Env(dict(zip(program.facts, values)), cause_values(program, states), functions, texts)
 
 
 # ---------------------------------------------------------------- explanations
@@ -178,23 +182,36 @@ def explain(node: nodes.Condition, env: Env) -> tuple[Value, list[Atom]]:
     For ``a and b`` that is false, the false tests; true, all of them; unknown,
     the unknown ones.  ``or`` mirrors it.  This is what a trace shows.
     """
-    value = interpret(node, env)
+    # One pass from the leaves up: each operand is interpreted once.
     if isinstance(node, nodes.Not):
-        _, atoms = explain(node.operand, env)
-        flipped = [
-            attrs.evolve(a, text=f"not {a.text}", value=None if a.value is None else not a.value)
-            for a in atoms
-        ]
-        return value, flipped
+        inner, atoms = explain(node.operand, env)
+        flipped = [Atom(f"not {a.text}", None if a.value is None else not a.value, a.facts) for a in atoms]
+        return (None if inner is None else not inner), flipped
     if isinstance(node, (nodes.All, nodes.Any)):
+        results = [explain(operand, env) for operand in node.operands]
+        values = [v for v, _ in results]
+        value = _k_and(values) if isinstance(node, nodes.All) else _k_or(values)
         decisive: list[Atom] = []
-        for operand in node.operands:
-            sub_value, sub_atoms = explain(operand, env)
+        for sub_value, sub_atoms in results:
             if sub_value is value:
                 decisive.extend(sub_atoms)
         return value, decisive
+    value = interpret(node, env)
     facts = tuple(dict.fromkeys((n, env.lookup(n)) for n in _names(node)))
-    return value, [Atom(unparse(node), value, facts)]
+    return value, [Atom(_text(node, env.texts), value, facts)]
+
+
+def _text(node: nodes.Condition, texts: dict[int, tuple[object, str]] | None) -> str:
+    """``unparse(node)``, remembered in ``texts`` (which keeps the node, so its id stays its own)."""
+    if texts is None:
+        return unparse(node)
+    found = texts.get(id(node))
+    if found is not None and found[0] is node:
+        return found[1]
+    text = unparse(node)
+    if len(texts) < 100_000:
+        texts[id(node)] = (node, text)
+    return text
 
 
 def rule_states(program: Program, env: Env) -> tuple[State, ...]:

@@ -25,7 +25,7 @@ class Limits:
 
     max_source_chars: int = attrs.field(default=4_000_000, validator=_positive)
     """Characters in one ruleset file (the main file, an include or a plugin's fragment)."""
-    max_rules: int = attrs.field(default=5_000, validator=_positive)
+    max_rules: int = attrs.field(default=20_000, validator=_positive)
     """Rules in a whole ruleset, includes, base and extensions counted."""
     max_condition_terms: int = attrs.field(default=5_000, validator=_positive)
     """Facts, values, operators and calls in one condition (``if`` or ``unless``)."""

@@ -231,7 +231,9 @@ class Report(tuple):  # type: ignore[type-arg]
     @lazy
     def _env(self) -> Env:
         ruleset = self.ruleset
-        return environment(ruleset.program, self.values, self.states, ruleset.interpreter_functions)
+        return environment(
+            ruleset.program, self.values, self.states, ruleset.interpreter_functions, ruleset.atom_texts
+        )
 
     @lazy
     def _resolution(self) -> Resolution:
@@ -360,6 +362,7 @@ class Report(tuple):  # type: ignore[type-arg]
             for outcome in outcomes:
                 caveats.update(outcome.depends_on)
         ranked: list[tuple[AnyType, Question]] = []
+        current = self.states
         for position, (name, spec) in enumerate(program.facts.items()):
             if self.values[position] is not None or spec.derived or name not in ruleset.used_facts:
                 continue
@@ -367,11 +370,13 @@ class Report(tuple):  # type: ignore[type-arg]
             for candidate in ruleset.candidates[name]:
                 values = (*self.values[:position], candidate, *self.values[position + 1 :])
                 states = decide(values)
+                if states == current:
+                    continue  # the common case: this answer changes nothing
                 # A change counts if it decides an open rule or opens a closed one;
                 # defeated -> not matched changes nothing anyone sees.
                 affected.update(
                     i
-                    for i, (a, b) in enumerate(zip(self.states, states))
+                    for i, (a, b) in enumerate(zip(current, states))
                     if a != b and (a < State.NOT_MATCHED or b < State.NOT_MATCHED) and i in live
                 )
             if not affected:
@@ -622,6 +627,11 @@ class Report(tuple):  # type: ignore[type-arg]
             {"name": s.name, "label": s.label, "url": s.url}
             for s in sorted(used_sources.values(), key=lambda s: s.name)
         ]
+        # Every part is now computed and kept; the working state behind them
+        # (every fact and cause by name, the whole resolution) is the
+        # ruleset's size, not the report's, so a held report lets it go.
+        self.__dict__.pop("_env", None)
+        self.__dict__.pop("_resolution", None)
         return document
 
     def to_json(self, *, indent: int | None = 2) -> str:

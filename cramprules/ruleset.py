@@ -6,16 +6,17 @@ import hashlib
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
+from typing import Any as AnyType
 
 import attrs
 
 from cramprules.claims import ClaimSpec, source_of
-from cramprules.compiler import Compiled, Decisions, Functions, compile_program
+from cramprules.compiler import Code, Compiled, Decisions, Functions, compile_program, restore_program
 from cramprules.evaluator import Value
 from cramprules.exceptions import Diagnostic, FactError
 from cramprules.facts import describe_kind
 from cramprules.model import CauseSpec, FactSpec, OptionSpec, Program, RuleSpec
-from cramprules.nodes import names_in
+from cramprules.nodes import RulesetHeader, names_in
 from cramprules.outcomes import Recommendation, Referral, Source
 from cramprules.report import Report
 from cramprules.units import Normalizer
@@ -24,7 +25,7 @@ from cramprules.whatif import candidate_values
 if TYPE_CHECKING:
     from cramprules.recipe import Recipe
 
-__all__ = ["Ruleset", "build_ruleset"]
+__all__ = ["Ruleset", "build_ruleset", "restore_ruleset", "saved_state"]
 
 _make = tuple.__new__
 
@@ -57,6 +58,8 @@ class Ruleset:
     """Puts quantities (``"0.7 mmol/L"``) into their facts' declared units, before derivation."""
     recipe: Recipe | None = attrs.field(default=None, repr=False)
     """What it was built from (texts and plugin names): how it pickles."""
+    atom_texts: dict[int, tuple[object, str]] = attrs.field(factory=dict, repr=False, eq=False)
+    """The printed tests of its conditions, filled as reports explain them (a cache)."""
 
     # ------------------------------------------------------------ description
 
@@ -106,6 +109,20 @@ class Ruleset:
         Raises :class:`~cramprules.FactError` for a name the ruleset does not
         know (with a suggestion), a value of the wrong type, or one out of range.
         """
+        if more or facts.__class__ is not dict:
+            return self._evaluate_any(facts, more)
+        # The common case: one plain dict.
+        if self.normalize is not None:
+            facts = self.normalize(facts)
+        if self.derivers:
+            facts = self._derive(facts)
+        report: Report = _make(Report, (self, *self.compiled.run(facts)))
+        if self.report_hooks:
+            for hook in self.report_hooks:
+                hook(report)
+        return report
+
+    def _evaluate_any(self, facts: Mapping[str, object] | None, more: dict[str, object]) -> Report:
         if facts is None:
             facts = more
         elif more:
@@ -139,34 +156,66 @@ class Ruleset:
         hooks = self.report_hooks
         reports: list[Report] = []
         append = reports.append
-        index = 0
         facts: object = None
         try:
-            for index, facts in enumerate(records):  # noqa: B007 - used in the error
-                if facts.__class__ is not dict and not isinstance(facts, Mapping):
-                    raise TypeError  # a string would otherwise be read as its characters
-                if normalize is not None:
-                    facts = normalize(facts)
-                if derive is not None:
-                    facts = derive(facts)
-                values, states = run(facts)
-                report: Report = make(Report, (self, values, states))
-                for hook in hooks:
-                    hook(report)
-                append(report)
+            if normalize is None and derive is None and not hooks:
+                for facts in records:  # the common case: nothing but the deciders
+                    if facts.__class__ is not dict and not isinstance(facts, Mapping):
+                        raise TypeError  # a string would otherwise be read as its characters
+                    append(make(Report, (self, *run(facts))))
+            else:
+                for facts in records:
+                    if facts.__class__ is not dict and not isinstance(facts, Mapping):
+                        raise TypeError  # a string would otherwise be read as its characters
+                    if normalize is not None:
+                        facts = normalize(facts)
+                    if derive is not None:
+                        facts = derive(facts)
+                    report: Report = make(Report, (self, *run(facts)))
+                    for hook in hooks:
+                        hook(report)
+                    append(report)
         except FactError as exc:
+            index = len(reports)
             raise FactError(
                 f"record {index}: {exc}", fact=exc.fact, suggestion=exc.suggestion, record=index
             ) from None
         except (AttributeError, TypeError):
             if isinstance(facts, Mapping):
                 raise
+            index = len(reports)
             raise FactError(
                 f"record {index}: facts must be a mapping of names to values, not {describe_kind(facts)}",
                 fact="",
                 record=index,
             ) from None
         return reports
+
+    def evaluate_table(self, table: object) -> AnyType:
+        """Evaluate every row of a table at once, column by column.
+
+        ``table`` is a pyarrow ``Table``, a pandas ``DataFrame`` or a mapping
+        of fact names to columns (lists, NumPy or Arrow arrays); a null (or,
+        in pandas, NaN) is an unknown fact.  Returns a pyarrow ``Table`` (a
+        ``DataFrame`` for a ``DataFrame``) with one row per input row:
+
+        - ``rule:NAME``: the rule's state (``fired``, ``conditional``,
+          ``pending``, ``not_matched``, ``defeated``, ``overridden``);
+        - ``ACTION:OPTION`` (``recommend:stretching``, ``avoid:citrate``),
+          ``refer:TARGET`` and ``cause:NAME``: true where given for sure,
+          null where given conditionally (it depends on an unknown), false
+          where not given;
+        - ``urgent``: whether an urgent referral is given;
+        - ``top``: the option of the first recommendation, null if none.
+
+        Every row is exactly what :meth:`evaluate` gives for it.  Needs the
+        ``cramprules[arrow]`` extra (pyarrow, NumPy).  A bad value raises
+        :class:`~cramprules.FactError` naming its row.  Report hooks of
+        plugins are not called.
+        """
+        from cramprules import columnar
+
+        return columnar.evaluate_table(self, table)
 
     def _derive(self, facts: Mapping[str, object]) -> Mapping[str, object]:
         merged = dict(facts)
@@ -231,6 +280,60 @@ def build_ruleset(
         used_facts=frozenset(used & set(program.facts)),
         referral_targets=frozenset(a.target for r in program.rules for a in r.actions if a.kind == "refer"),
         sha256=source_hash(program),
+        engine_version=engine_version,
+        interpreter_functions=compiled.functions,
+        derivers=derivers,
+        report_hooks=report_hooks,
+        normalize=normalize,
+        recipe=recipe,
+    )
+
+
+def saved_state(ruleset: Ruleset) -> tuple[object, ...]:
+    """The plain data of a ruleset that a cache keeps (no functions, no code).
+
+    Of the parsed documents only each one's header stays (what ``check``'s
+    lint reads): the rules themselves are in the program, checked."""
+    program = ruleset.program
+    documents = tuple(
+        attrs.evolve(d, statements=tuple(s for s in d.statements if isinstance(s, RulesetHeader)))
+        for d in program.documents
+    )
+    return (
+        attrs.evolve(program, documents=documents),
+        ruleset.claims,
+        dict(ruleset.templates),
+        dict(ruleset.candidates),
+        ruleset.used_facts,
+        ruleset.referral_targets,
+        ruleset.sha256,
+    )
+
+
+def restore_ruleset(
+    state: tuple[AnyType, ...],
+    code: Code,
+    *,
+    functions: Functions | None = None,
+    derivers: tuple[Deriver, ...] = (),
+    report_hooks: tuple[ReportHook, ...] = (),
+    normalize: Normalizer | None = None,
+    engine_version: str,
+    recipe: Recipe | None = None,
+) -> Ruleset:
+    """A ruleset from :func:`saved_state` and its compiled code, with the engine's live parts."""
+    program, claims, templates, candidates, used_facts, referral_targets, sha256 = state
+    compiled = restore_program(program, claims, templates, code, functions)
+    return Ruleset(
+        program=program,
+        compiled=compiled,
+        claims=compiled.claims,
+        decisions=compiled.decisions,
+        templates=compiled.templates,
+        candidates=types.MappingProxyType(candidates),
+        used_facts=used_facts,
+        referral_targets=referral_targets,
+        sha256=sha256,
         engine_version=engine_version,
         interpreter_functions=compiled.functions,
         derivers=derivers,

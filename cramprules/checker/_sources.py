@@ -21,7 +21,6 @@ from cramprules.checker._sink import DiagnosticSink
 from cramprules.exceptions import UnknownRuleset
 from cramprules.limits import DEFAULT_LIMITS, Limits
 from cramprules.names import closest
-from cramprules.parser import parse
 
 __all__ = [
     "MAX_INCLUDE_DEPTH",
@@ -153,6 +152,8 @@ class _Reader:
         return self._gather(source, stack, kind=kind)
 
     def _read(self, source: SourceText) -> nodes.Document:
+        from cramprules.parser import parse  # Lark loads only when a text is parsed, not for a cached ruleset
+
         document = parse(source.text, source.origin, source.limits)
         self.sink.read(source.origin, source.text)
         self.texts.append((source.origin, source.text))

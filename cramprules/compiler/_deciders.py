@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import keyword
 import math
+import operator
 import re
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any as AnyType
 
 import attrs
@@ -26,7 +28,29 @@ from cramprules.facts import coercer, unknown_fact_error
 from cramprules.model import Program, RuleSpec
 from cramprules.states import State
 
-__all__ = ["Deciders", "compile_deciders", "ident"]
+__all__ = [
+    "CHUNK",
+    "Deciders",
+    "Generated",
+    "Recipe",
+    "compile_deciders",
+    "compile_parts",
+    "generate_deciders",
+    "ident",
+    "lazy_parts",
+    "load_deciders",
+    "make_constants",
+]
+
+CHUNK = 96
+"""Rules per generated function.  CPython compiles one huge function in time
+worse than linear in its size; chunks keep ``compile()`` linear, and rulesets
+no larger than one chunk keep every state in a local (the fastest path)."""
+
+Recipe = tuple[AnyType, ...]
+"""How to make a constant of generated code again: ``("values", names)``,
+``("coerce", fact)``, ``("function", name, result, strict)``, ``("bools", count)``
+or ``("order",)``."""
 
 
 # The states as plain integers, as the generated source spells them.
@@ -66,6 +90,11 @@ class _Emitter:
         self.rule_index = {rule.name: i for i, rule in enumerate(program.rules)}
         self.cause_index = {name: i for i, name in enumerate(program.causes)}
         self.constants: dict[str, object] = {}
+        self.recipes: list[Recipe] = []
+        self.local: frozenset[int] | None = None
+        """Rules whose state is a local of the function being generated; the
+        others are read from ``S``, the states of earlier chunks (None: all local)."""
+        self.position: dict[int, int] = {rule: k for k, rule in enumerate(program.order)}
         self.temp = 0
         self.cause_prefix = "k"
         """``k``: a cause is true when a rule suspecting it fired; ``kc``: also
@@ -81,11 +110,25 @@ class _Emitter:
 
     # ------------------------------------------------------------ names
 
-    def const(self, value: object) -> str:
-        """A module-level constant holding ``value``, by a generated name."""
+    def const(self, value: object, recipe: Recipe) -> str:
+        """A module-level constant holding ``value``, by a generated name.
+
+        ``recipe`` says how to make the value again from the program alone, so
+        that a cached compilation can be restored without generating code."""
         name = ident(f"C{len(self.constants)}")
         self.constants[name] = value
+        self.recipes.append(recipe)
         return name
+
+    def values_const(self, values: Iterable[str]) -> str:
+        items = tuple(sorted(values))
+        return self.const(frozenset(items), ("values", items))
+
+    def coerce_const(self, name: str) -> str:
+        return self.const(coercer(self.program.facts[name]), ("coerce", name))
+
+    def function_const(self, name: str, result: str, *, strict: bool) -> str:
+        return self.const(self._checked(name, result, strict=strict), ("function", name, result, strict))
 
     def fact(self, name: str) -> str:
         return ident(f"v{self.fact_index[name]}")
@@ -94,7 +137,9 @@ class _Emitter:
         return ident(f"{self.cause_prefix}{self.cause_index[name]}")
 
     def state(self, index: int) -> str:
-        return ident(f"s{index}")
+        if self.local is None or index in self.local:
+            return ident(f"s{index}")
+        return f"S[{self.position[index]}]"
 
     def fresh(self) -> str:
         self.temp += 1
@@ -135,11 +180,11 @@ class _Emitter:
         if isinstance(node, nodes.IsKnown):
             return "True" if node.known else "False"
         if isinstance(node, nodes.InValues):
-            values = self.const(frozenset(node.values))
+            values = self.values_const(node.values)
             op = "not in" if node.negated else "in"
             return f"({self.fact(node.name.name)} {op} {values})"
         if isinstance(node, nodes.Call):
-            fn = self.const(self._checked(node.function, result, strict=True))
+            fn = self.function_const(node.function, result, strict=True)
             args = ", ".join(self.fast(a, "any") for a in node.arguments)
             return f"{fn}({args})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
@@ -171,12 +216,12 @@ class _Emitter:
             op = "is not" if node.known else "is"
             return f"({self.fact(node.name.name)} {op} None)"
         if isinstance(node, nodes.InValues):
-            values = self.const(frozenset(node.values))
+            values = self.values_const(node.values)
             op = "not in" if node.negated else "in"
             value = self.fact(node.name.name)
             return f"(None if {value} is None else {value} {op} {values})"
         if isinstance(node, nodes.Call):
-            fn = self.const(self._checked(node.function, result, strict=False))
+            fn = self.function_const(node.function, result, strict=False)
             args = ", ".join(self.kleene(a, "any") for a in node.arguments)
             return f"{fn}({args})"
         raise TypeError(f"cannot compile {node!r}")  # pragma: no cover
@@ -206,10 +251,10 @@ class _Emitter:
 
     # ------------------------------------------------------------ the deciders
 
-    def rules_fast(self) -> list[str]:
+    def rules_fast(self, order: Sequence[int]) -> list[str]:
         lines: list[str] = []
         done: set[str] = set()
-        for i in self.program.order:
+        for i in order:
             rule = self.program.rules[i]
             lines.extend(self._causes_needed(rule, done, fast=True))
             s = self.state(i)
@@ -225,10 +270,10 @@ class _Emitter:
                 lines.append(f"if {s} == {FIRED} and ({fired}): {s} = {OVERRIDDEN}")
         return lines
 
-    def rules_kleene(self) -> list[str]:
+    def rules_kleene(self, order: Sequence[int]) -> list[str]:
         lines: list[str] = []
         done: set[str] = set()
-        for i in self.program.order:
+        for i in order:
             rule = self.program.rules[i]
             lines.extend(self._causes_needed(rule, done, fast=False))
             s = self.state(i)
@@ -295,10 +340,17 @@ class _Emitter:
 
         When it is false, every value is already valid and no coercion is needed."""
         tests: list[str] = []
+        bools = [self.fact(name) for name, spec in self.program.facts.items() if spec.kind == "bool"]
+        if len(bools) > 1:
+            # One comparison of a tuple of classes: cheaper than a test per fact.
+            classes = ", ".join(f"{v}.__class__" for v in bools)
+            tests.append(f"({classes}) != {self.const((bool,) * len(bools), ('bools', len(bools)))}")
+        elif bools:
+            tests.append(f"{bools[0]}.__class__ is not bool")
         for name, spec in self.program.facts.items():
             v = self.fact(name)
             if spec.kind == "bool":
-                tests.append(f"{v}.__class__ is not bool")
+                continue
             elif spec.kind == "number":
                 bounds = []
                 if spec.low is not None:
@@ -312,14 +364,14 @@ class _Emitter:
                     check += f" or {v} != {v}"
                 tests.append(check)
             else:
-                tests.append(f"{v}.__class__ is not str or {v} not in {self.const(frozenset(spec.values))}")
+                tests.append(f"{v}.__class__ is not str or {v} not in {self.values_const(spec.values)}")
         return " or ".join(f"({t})" for t in tests) or "False"
 
     def validation(self) -> list[str]:
         lines = ["g = facts.get", "complete = True"]
         for name, spec in self.program.facts.items():
             v = self.fact(name)
-            coerce = self.const(coercer(spec))
+            coerce = self.coerce_const(name)
             key = repr(name)
             lines.append(f"{v} = g({key})")
             if spec.kind == "bool":
@@ -327,7 +379,7 @@ class _Emitter:
             elif spec.kind == "number":
                 lines.append(f"if {v}.__class__ is not int and ({v}.__class__ is not float or {v} != {v}):")
             else:
-                allowed = self.const(frozenset(spec.values))
+                allowed = self.values_const(spec.values)
                 lines.append(f"if {v}.__class__ is not str or {v} not in {allowed}:")
             lines.append(f"    if {v} is not None: {v} = {coerce}({v})")
             lines.append(f"    if {v} is None: complete = False")
@@ -343,61 +395,154 @@ class _Emitter:
         return lines
 
 
-def compile_deciders(program: Program, functions: Functions | None = None) -> Deciders:
-    """Generate, compile and return the deciders of ``program``."""
+@attrs.frozen
+class Generated:
+    """The generated source of the deciders, and how to make its constants."""
+
+    source: str
+    parts: tuple[str, ...] = attrs.field(repr=False)
+    """The source in top-level functions, each compiled on its own: compiling
+    one huge module holds its whole syntax tree in memory at once."""
+    recipes: tuple[Recipe, ...]
+    constants: Mapping[str, object] = attrs.field(repr=False)
+
+
+def _indent(lines: list[str], depth: int = 1) -> str:
+    pad = "    " * depth
+    return "\n".join(pad + line for line in lines) if lines else pad + "pass"
+
+
+def generate_deciders(
+    program: Program, functions: Functions | None = None, *, chunk: int = CHUNK
+) -> Generated:
+    """The source of the deciders of ``program``, and its constants (``chunk``: rules per function)."""
     emitter = _Emitter(program, functions or {})
     validation = emitter.validation()
-    fast = emitter.rules_fast()
-    kleene = emitter.rules_kleene()
     guard = emitter.exact_types()
     n = len(program.rules)
-    states = ", ".join(emitter.state(i) for i in range(n)) + ("," if n == 1 else "")
+    order = program.order
     values = ", ".join(emitter.fact(name) for name in program.facts) + (
         "," if len(program.facts) == 1 else ""
     )
     unpack = f"    ({values}) = values" if program.facts else ""
     reads = [f"{emitter.fact(name)} = facts[{name!r}]" for name in program.facts]
+    if n <= chunk:
+        fast = emitter.rules_fast(order)
+        kleene = emitter.rules_kleene(order)
+        states = ", ".join(emitter.state(i) for i in range(n)) + ("," if n == 1 else "")
+        decide_body = [unpack, _indent(kleene), f"    return ({states})"]
+        fast_run = [*fast, f"return values, ({states})"]
+        chunks: list[str] = []
+    else:
+        # One function per chunk of rules in dependency order, each returning
+        # its states; a later chunk reads earlier states from the list ``S``.
+        chunks = []
+        calls_fast: list[str] = ["S = []"]
+        calls_kleene: list[str] = ["S = []"]
+        for k in range(0, n, chunk):
+            part = order[k : k + chunk]
+            emitter.local = frozenset(part)
+            mine = ", ".join(emitter.state(i) for i in part) + ("," if len(part) == 1 else "")
+            head = f"    ({values}) = values" if program.facts else ""
+            chunks.append(
+                "\n".join(
+                    [
+                        f"def fast_{k}(values, S):",
+                        head,
+                        _indent(emitter.rules_fast(part)),
+                        f"    return ({mine})",
+                    ]
+                )
+            )
+            chunks.append(
+                "\n".join(
+                    [
+                        f"def kleene_{k}(values, S):",
+                        head,
+                        _indent(emitter.rules_kleene(part)),
+                        f"    return ({mine})",
+                    ]
+                )
+            )
+            calls_fast.append(f"S += fast_{k}(values, S)")
+            calls_kleene.append(f"S += kleene_{k}(values, S)")
+        emitter.local = None
+        finish = "tuple(S)"
+        if list(order) != list(range(n)):
+            finish = f"{emitter.const(None, ('order',))}(S)"
+        decide_body = [_indent(calls_kleene), f"    return {finish}"]
+        fast_run = [*calls_fast, f"return values, {finish}"]
 
-    def indent(lines: list[str], depth: int = 1) -> str:
-        pad = "    " * depth
-        return "\n".join(pad + line for line in lines) if lines else pad + "pass"
-
-    source = "\n".join(
+    main = "\n".join(
         [
             "def decide(values):",
-            unpack,
-            indent(kleene),
-            f"    return ({states})",
+            *decide_body,
             "",
             "def run(facts):",
             "    # The common case first: every fact given, each of its exact type.",
             "    try:",
-            indent(reads, 2),
+            _indent(reads, 2),
             "    except (KeyError, TypeError):",
             "        return checked_run(facts)",
             f"    if len(facts) != {len(program.facts)} or {guard}:",
             "        return checked_run(facts)",
             f"    values = ({values})",
             "    try:",
-            indent(fast, 2),
-            f"        return values, ({states})",
+            _indent(fast_run, 2),
             "    except NeedsKleene:",
             "        return values, decide(values)",
             "",
             "def checked_run(facts):",
             "    if not DECLARED.issuperset(facts): unknown_facts(facts)",
-            indent(validation),
+            _indent(validation),
             f"    values = ({values})",
             "    if complete:",
             "        try:",
-            indent(fast, 3),
-            f"            return values, ({states})",
+            _indent(fast_run, 3),
             "        except NeedsKleene:",
             "            pass",
             "    return values, decide(values)",
             "",
         ]
     )
+    constants = make_constants(tuple(emitter.recipes), program, functions or {})
+    parts = (*chunks, main)
+    return Generated("\n\n".join(parts), parts, tuple(emitter.recipes), constants)
+
+
+def make_constants(recipes: Sequence[Recipe], program: Program, functions: Functions) -> dict[str, object]:
+    """The constants of generated code, made from their recipes."""
+    out: dict[str, object] = {}
+    for k, recipe in enumerate(recipes):
+        kind = recipe[0]
+        value: object
+        if kind == "values":
+            value = frozenset(recipe[1])
+        elif kind == "coerce":
+            value = coercer(program.facts[recipe[1]])
+        elif kind == "function":
+            _, name, result, strict = recipe
+            function, plugin = functions[name]
+            value = checked_function(name, function, plugin, result=result, strict=strict)
+        elif kind == "bools":
+            value = (bool,) * recipe[1]
+        elif kind == "order":
+            position = {rule: p for p, rule in enumerate(program.order)}
+            value = operator.itemgetter(*(position[i] for i in range(len(program.rules))))
+        else:  # pragma: no cover - recipes come from this module
+            raise ValueError(f"unknown constant recipe {kind!r}")
+        out[ident(f"C{k}")] = value
+    return out
+
+
+def load_deciders(
+    program: Program,
+    code: Sequence[types.CodeType | None],
+    constants: Mapping[str, object],
+    source: str,
+    parts: Sequence[str] = (),
+) -> Deciders:
+    """Run compiled decider code in a namespace of its own and hand out its functions."""
     declared = frozenset(program.facts)
 
     def unknown_facts(facts: Mapping[str, object]) -> None:
@@ -410,6 +555,7 @@ def compile_deciders(program: Program, functions: Functions | None = None) -> De
             "float": float,
             "str": str,
             "len": len,
+            "tuple": tuple,
             "KeyError": KeyError,
             "TypeError": TypeError,
         },
@@ -417,12 +563,51 @@ def compile_deciders(program: Program, functions: Functions | None = None) -> De
         "DECLARED": declared,
         "NeedsKleene": NeedsKleene,
         "unknown_facts": unknown_facts,
-        **emitter.constants,
+        **constants,
     }
-    code = compile(source, f"<cramprules {program.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
+    filename = f"<cramprules {program.name}>"
+    for index, part in enumerate(code):
+        if part is None:
+            # Compiled on first call: the three-valued chunks of a large ruleset
+            # are only needed for records with unknown facts.
+            name = _function_name(parts[index])
+            namespace[name] = _compile_on_call(parts[index], filename, name, namespace)
+        else:
+            exec(part, namespace)  # noqa: S102 - generated from validated identifiers and repr literals
     return Deciders(
         run=namespace["run"],  # type: ignore[arg-type]
         decide=namespace["decide"],  # type: ignore[arg-type]
         source=source,
     )
+
+
+def compile_deciders(program: Program, functions: Functions | None = None, *, chunk: int = CHUNK) -> Deciders:
+    """Generate, compile and return the deciders of ``program``."""
+    generated = generate_deciders(program, functions, chunk=chunk)
+    code = compile_parts(generated.parts, f"<cramprules {program.name}>")
+    return load_deciders(program, code, generated.constants, generated.source)
+
+
+def _function_name(part: str) -> str:
+    return ident(part[len("def ") : part.index("(")])
+
+
+def _compile_on_call(
+    part: str, filename: str, name: str, namespace: dict[str, object]
+) -> Callable[..., object]:
+    def first_call(*args: object) -> object:
+        exec(compile(part, filename, "exec"), namespace)  # noqa: S102 - generated, as above
+        function: Callable[..., object] = namespace[name]  # type: ignore[assignment]
+        return function(*args)
+
+    return first_call
+
+
+def lazy_parts(parts: Sequence[str]) -> frozenset[int]:
+    """The parts that may be compiled on first call: the three-valued chunks."""
+    return frozenset(i for i, part in enumerate(parts) if part.startswith("def kleene_"))
+
+
+def compile_parts(parts: Sequence[str], filename: str) -> tuple[types.CodeType, ...]:
+    """Each part compiled on its own, so that memory stays bounded by the largest part."""
+    return tuple(compile(part, filename, "exec") for part in parts)

@@ -12,7 +12,7 @@ from cramprules import FactError, Limits, RulesetError
 def test_the_defaults_are_documented_values() -> None:
     assert Limits() == Limits(
         max_source_chars=4_000_000,
-        max_rules=5_000,
+        max_rules=20_000,
         max_condition_terms=5_000,
         max_include_depth=16,
         max_fact_bytes=16 * 1024 * 1024,
