@@ -313,7 +313,9 @@ def test_many_rules_are_refused_before_parsing(run, tmp_path: Path) -> None:
     ruleset.write_text("fact a: bool\n" + "if a then recommend rest_and_stretching_now\n" * 74_544)
     result = run("eval", str(ruleset))
     assert result.exit_code == 3
-    assert result.stderr.split("\n")[0] == f"{ruleset}: error: this file has 74,544 rules; the limit is 20,000"
+    assert (
+        result.stderr.split("\n")[0] == f"{ruleset}: error: this file has 74,544 rules; the limit is 20,000"
+    )
 
 
 def test_big_fact_files_are_refused_by_size_and_by_records(run_with, tmp_path: Path) -> None:
