@@ -348,10 +348,10 @@ class Report(tuple):  # type: ignore[type-arg]
     def questions(self) -> tuple[Question, ...]:
         """Unknown facts whose answer would decide a rule that is still open.
 
-        Most decisive first: facts that could raise an urgent referral, then
-        those that could still remove advice already shown (the facts its
-        caveat names), then those deciding higher-priority rules, then those
-        deciding more rules.
+        Most decisive first: facts that could still remove advice already
+        shown (the facts its caveat names, so that what is shown becomes
+        sure), then those that could raise an urgent referral, then those
+        deciding higher-priority rules, then those deciding more rules.
         """
         ruleset = self.ruleset
         program = ruleset.program
@@ -383,8 +383,8 @@ class Report(tuple):  # type: ignore[type-arg]
                 continue
             rules = [program.rules[i] for i in sorted(affected)]
             rank = (
-                not any(r.urgent for r in rules),
                 name not in caveats,
+                not any(r.urgent for r in rules),
                 -max(r.priority for r in rules),
                 -len(rules),
                 position,
