@@ -61,8 +61,19 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
 
 
 def read_stream_bounded(stream: IO[bytes] | IO[str], limit: int, name: str = "<stdin>") -> str:
-    """At most ``limit`` bytes (or characters, for a text stream) of an open stream, as text."""
-    data = _read_limited(stream, limit, name)
+    """At most ``limit`` bytes (or characters, for a text stream) of an open stream, as text.
+
+    A text stream is read through its binary buffer when it has one, so that
+    bad bytes are named the same way whatever the stream's encoding settings
+    (``PYTHONIOENCODING=utf-8`` makes ``sys.stdin`` strict, the C locale makes
+    it hide bad bytes as surrogates)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        stream = buffer
+    try:
+        data = _read_limited(stream, limit, name)
+    except UnicodeDecodeError as exc:
+        raise NotText("not UTF-8 text: a byte cannot be read; send UTF-8") from exc
     if isinstance(data, bytes):
         return decode(data, name)
     try:  # a text stream decoded with surrogateescape hides bad bytes as lone surrogates
@@ -105,8 +116,9 @@ def decode(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        fix = "send UTF-8" if name == "<stdin>" else "save it as UTF-8"
         raise NotText(
-            f"not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be read; save it as UTF-8"
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} on line {line} cannot be read; {fix}"
         ) from None
 
 

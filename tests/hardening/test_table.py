@@ -532,13 +532,27 @@ def test_bytes_that_are_not_utf8_are_named_not_shown(run, tmp_path: Path) -> Non
         f"error: {ruleset}: cannot read the ruleset: not UTF-8 text: byte 0xFF on line 2 cannot be read; "
         "save it as UTF-8"
     )
+    # The same whatever the stream's encoding settings (tox sets PYTHONIOENCODING=utf-8).
+    for settings in ({}, {"PYTHONIOENCODING": "utf-8"}, {"LC_ALL": "C"}):
+        done = subprocess.run(
+            [*PY, "eval", "--facts", "-"],
+            input=b"\xff{}",
+            capture_output=True,
+            env={**ENV, **settings},
+            check=False,
+        )
+        assert done.returncode == 2, settings
+        assert (
+            done.stderr.decode()
+            == "error: <stdin>: not UTF-8 text: byte 0xFF on line 1 cannot be read; send UTF-8\n"
+        )
     done = subprocess.run(
         [*PY, "eval", "--facts", "-"], input=b"\xff{}", capture_output=True, env=ENV, check=False
     )
     assert done.returncode == 2
     assert (
         done.stderr.decode()
-        == "error: <stdin>: not UTF-8 text: a byte on line 1 cannot be read; send UTF-8\n"
+        == "error: <stdin>: not UTF-8 text: byte 0xFF on line 1 cannot be read; send UTF-8\n"
     )
 
 

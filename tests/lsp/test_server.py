@@ -62,7 +62,9 @@ async def started(tmp_path: Path, options: object = None) -> AsyncIterator[Langu
     (tmp_path / "main.cramp").write_text(MAIN, encoding="utf-8")
     lsp = LanguageClient()
     env = {**os.environ, "CRAMPRULES_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    await lsp.start_io(sys.executable, "-m", "cramprules", "lsp", env=env)
+    # Started from tmp_path, so the server runs the cramprules this test imports
+    # (the installed wheel under tox), not a checkout in the working directory.
+    await lsp.start_io(sys.executable, "-m", "cramprules", "lsp", env=env, cwd=tmp_path)
     await lsp.initialize_async(
         types.InitializeParams(
             process_id=os.getpid(),
