@@ -123,10 +123,20 @@ def gather(
 
 
 def _resolved(path: Path) -> Path | None:
-    """``path`` with every symbolic link followed, or None for a loop of links."""
+    """``path`` with every symbolic link followed, or None for a loop of links.
+
+    Python 3.13's non-strict ``resolve()`` no longer reports a loop, so the
+    strict form is tried first; a file that does not exist is resolved as far
+    as it goes (reading it names it as missing)."""
+    try:
+        return path.resolve(strict=True)
+    except FileNotFoundError:
+        pass
+    except (RuntimeError, OSError, ValueError):  # RuntimeError: a loop before 3.13; OSError: ELOOP
+        return None
     try:
         return path.resolve()
-    except (RuntimeError, OSError, ValueError):  # RuntimeError: a loop before 3.13; ValueError: a NUL
+    except (RuntimeError, OSError, ValueError):  # ValueError: a NUL
         return None
 
 
