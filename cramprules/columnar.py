@@ -23,6 +23,7 @@ from typing import Any as AnyType
 from cramprules import nodes
 from cramprules.exceptions import FactError
 from cramprules.facts import coercer, unknown_fact_error
+from cramprules.model import rule_links
 from cramprules.states import State
 
 if TYPE_CHECKING:
@@ -331,7 +332,7 @@ class _Kernels:
         np = self.np
         program = self.program
         states: list[AnyType] = [None] * len(program.rules)
-        concluders, overriders = self._links()
+        concluders, overriders = rule_links(self.program)
         for i in program.order:
             rule = program.rules[i]
             for name in nodes.names_in(rule.condition, rule.unless):
@@ -349,23 +350,12 @@ class _Kernels:
             states[i] = state
         return states
 
-    def _links(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        concluders: dict[str, list[int]] = {}
-        overriders: dict[str, list[int]] = {}
-        for j, rule in enumerate(self.program.rules):
-            for action in rule.actions:
-                if action.kind == "suspect":
-                    concluders.setdefault(action.target, []).append(j)
-            for name in rule.overrides:
-                overriders.setdefault(name, []).append(j)
-        return concluders, overriders
-
     def _kleene(self) -> list[AnyType]:
         """Some facts unknown somewhere: the Kleene decider, column by column."""
         np = self.np
         program = self.program
         states: list[AnyType] = [None] * len(program.rules)
-        concluders, overriders = self._links()
+        concluders, overriders = rule_links(self.program)
         for i in program.order:
             rule = program.rules[i]
             for name in nodes.names_in(rule.condition, rule.unless):

@@ -13,7 +13,7 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes
-from cramprules.model import Program
+from cramprules.model import Program, rule_links
 from cramprules.outcomes import describe_value
 from cramprules.states import State
 from cramprules.unparse import unparse
@@ -225,14 +225,7 @@ def rule_states(program: Program, env: Env) -> tuple[State, ...]:
     override is conditional.
     """
     states: list[State] = [State.NOT_MATCHED] * len(program.rules)
-    concluders: dict[str, list[int]] = {}
-    overriders: dict[str, list[int]] = {}
-    for index, rule in enumerate(program.rules):
-        for action in rule.actions:
-            if action.kind == "suspect":
-                concluders.setdefault(action.target, []).append(index)
-        for name in rule.overrides:
-            overriders.setdefault(name, []).append(index)
+    concluders, overriders = rule_links(program)
 
     def causes(hopeful: bool) -> dict[str, Value]:
         out: dict[str, Value] = {}

@@ -22,6 +22,7 @@ __all__ = [
     "Program",
     "RuleSpec",
     "SourceSpec",
+    "rule_links",
 ]
 
 FactKind = Literal["bool", "number", "enum"]
@@ -163,3 +164,19 @@ class Program:
             if rule.name == name:
                 return rule
         raise KeyError(name)
+
+
+def rule_links(program: Program) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Which rules suspect each cause, and which rules override each rule, by index.
+
+    The deciders, the interpreter and the columnar evaluator all follow these
+    links; building them once per ruleset keeps every one of them linear."""
+    concluders: dict[str, list[int]] = {}
+    overriders: dict[str, list[int]] = {}
+    for index, rule in enumerate(program.rules):
+        for action in rule.actions:
+            if action.kind == "suspect":
+                concluders.setdefault(action.target, []).append(index)
+        for name in rule.overrides:
+            overriders.setdefault(name, []).append(index)
+    return concluders, overriders

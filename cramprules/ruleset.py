@@ -270,21 +270,17 @@ def build_ruleset(
     """Compile a checked program into a :class:`Ruleset`."""
     compiled = compile_program(program, functions)
     used = names_in(*(c for rule in program.rules for c in (rule.condition, rule.unless)))
-    return Ruleset(
-        program=program,
-        compiled=compiled,
-        claims=compiled.claims,
-        decisions=compiled.decisions,
-        templates=compiled.templates,
-        candidates=types.MappingProxyType(candidate_values(program)),
+    return _assemble(
+        program,
+        compiled,
+        candidates=candidate_values(program),
         used_facts=frozenset(used & set(program.facts)),
         referral_targets=frozenset(a.target for r in program.rules for a in r.actions if a.kind == "refer"),
         sha256=source_hash(program),
-        engine_version=engine_version,
-        interpreter_functions=compiled.functions,
         derivers=derivers,
         report_hooks=report_hooks,
         normalize=normalize,
+        engine_version=engine_version,
         recipe=recipe,
     )
 
@@ -324,13 +320,43 @@ def restore_ruleset(
     """A ruleset from :func:`saved_state` and its compiled code, with the engine's live parts."""
     program, claims, templates, candidates, used_facts, referral_targets, sha256 = state
     compiled = restore_program(program, claims, templates, code, functions)
+    return _assemble(
+        program,
+        compiled,
+        candidates=candidates,
+        used_facts=used_facts,
+        referral_targets=referral_targets,
+        sha256=sha256,
+        derivers=derivers,
+        report_hooks=report_hooks,
+        normalize=normalize,
+        engine_version=engine_version,
+        recipe=recipe,
+    )
+
+
+def _assemble(
+    program: Program,
+    compiled: Compiled,
+    *,
+    candidates: Mapping[str, tuple[Value, ...]],
+    used_facts: frozenset[str],
+    referral_targets: frozenset[str],
+    sha256: str,
+    derivers: tuple[Deriver, ...],
+    report_hooks: tuple[ReportHook, ...],
+    normalize: Normalizer | None,
+    engine_version: str,
+    recipe: Recipe | None,
+) -> Ruleset:
+    """The one place a :class:`Ruleset` is put together, built fresh or from the cache."""
     return Ruleset(
         program=program,
         compiled=compiled,
         claims=compiled.claims,
         decisions=compiled.decisions,
         templates=compiled.templates,
-        candidates=types.MappingProxyType(candidates),
+        candidates=types.MappingProxyType(dict(candidates)),
         used_facts=used_facts,
         referral_targets=referral_targets,
         sha256=sha256,

@@ -25,7 +25,7 @@ import attrs
 from cramprules import nodes
 from cramprules.compiler._functions import Functions, NeedsKleene, checked_function
 from cramprules.facts import coercer, unknown_fact_error
-from cramprules.model import Program, RuleSpec
+from cramprules.model import Program, RuleSpec, rule_links
 from cramprules.states import State
 
 __all__ = [
@@ -99,14 +99,7 @@ class _Emitter:
         self.cause_prefix = "k"
         """``k``: a cause is true when a rule suspecting it fired; ``kc``: also
         when one fired conditionally (the hopeful reading, see rules_kleene)."""
-        self.overriders: dict[str, list[int]] = {}
-        self.concluders: dict[str, list[int]] = {}
-        for j, rule in enumerate(program.rules):
-            for name in rule.overrides:
-                self.overriders.setdefault(name, []).append(j)
-            for action in rule.actions:
-                if action.kind == "suspect":
-                    self.concluders.setdefault(action.target, []).append(j)
+        self.concluders, self.overriders = rule_links(program)
 
     # ------------------------------------------------------------ names
 
