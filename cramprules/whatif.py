@@ -9,8 +9,10 @@ change* differs, and that is a function the caller passes.
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import math
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from cramprules import nodes
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Change",
+    "alike",
     "candidate_values",
     "changes",
     "outcome_of",
@@ -62,6 +65,67 @@ def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
         else:
             out[name] = _number_points(sorted(thresholds.get(name, ())), spec)
     return out
+
+
+def alike(program: Program) -> Callable[[Sequence[Value]], Hashable]:
+    """A key of fact values that is the same for values the rules cannot tell apart.
+
+    Two value tuples with the same key give the same rule states, the same
+    open questions and the same what-ifs: only the values of facts the rules
+    use count, and a number that the rules only compare with constants
+    (``pain >= 7``, ``pain between 3 and 6``, ``pain is known``) counts only by
+    where it falls among those constants.  A number used any other way (beside
+    another fact, in a function call) counts by its value.  Batches use it to
+    work out a flat table row once for every record that looks the same.
+    """
+    used: dict[str, int] = {}
+    plain: dict[str, int] = {}
+    cuts: dict[str, set[float]] = {}
+    conditions = [c for rule in program.rules for c in (rule.condition, rule.unless) if c is not None]
+    for node in nodes.walk(*conditions):
+        if isinstance(node, nodes.Name):
+            used[node.name] = used.get(node.name, 0) + 1
+        elif isinstance(node, nodes.IsKnown):
+            plain[node.name.name] = plain.get(node.name.name, 0) + 1
+        elif isinstance(node, nodes.Compare):
+            for mine, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(mine, nodes.Name) and isinstance(other, nodes.Number):
+                    plain[mine.name] = plain.get(mine.name, 0) + 1
+                    cuts.setdefault(mine.name, set()).add(other.value)
+        elif (
+            isinstance(node, nodes.Between)
+            and isinstance(node.subject, nodes.Name)
+            and isinstance(node.low, nodes.Number)
+            and isinstance(node.high, nodes.Number)
+        ):
+            plain[node.subject.name] = plain.get(node.subject.name, 0) + 1
+            cuts.setdefault(node.subject.name, set()).update((node.low.value, node.high.value))
+    # Each fact's value as one character (a number compared with others: its text).
+    codes: list[tuple[int, list[float] | None, dict[object, str]]] = []
+    for position, (name, spec) in enumerate(program.facts.items()):
+        if name not in used:
+            continue
+        by_region = spec.kind == "number" and plain.get(name, 0) == used[name]
+        symbols: dict[object, str] = {None: "_", True: "T", False: "F"}
+        symbols.update({value: chr(0x100 + i) for i, value in enumerate(spec.values or ())})
+        codes.append((position, sorted(cuts.get(name, ())) if by_region else None, symbols))
+
+    def key(values: Sequence[Value]) -> Hashable:
+        out: list[str] = []
+        for position, among, symbols in codes:
+            value = values[position]
+            if value is None or isinstance(value, (bool, str)):
+                out.append(symbols.get(value) or f"({value!r})")
+            elif among is None:
+                out.append(f"({value!r})")
+            elif math.isnan(value):  # every comparison is false
+                out.append("N")
+            else:
+                at = bisect.bisect_left(among, value)
+                out.append(chr(0x1000 + 2 * at + (at < len(among) and among[at] == value)))
+        return "".join(out)
+
+    return key
 
 
 def _number_points(cuts: list[float], spec: FactSpec) -> tuple[Value, ...]:

@@ -9,7 +9,8 @@ columnar evaluation (``Ruleset.evaluate_table``) can replace it there.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -25,6 +26,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "ChunkResult",
     "Shape",
+    "TableRows",
     "evaluate_chunk",
     "evaluate_facts",
     "report_line",
@@ -107,6 +109,54 @@ def table_row(report: Report, index: int, id: str | None) -> Row:
     )
 
 
+Decided = tuple[bool, str, str, str, str, str, str]
+"""A flat row without its record number and id: what records alike share."""
+
+
+class TableRows:
+    """Flat rows of reports, worked out once for every record that looks the same to the rules.
+
+    A row's open questions are what costs (a what-if per unknown fact), and a
+    cohort's records repeat: the same few answers, numbers on the same side of
+    the same thresholds.  :func:`cramprules.whatif.alike` says when two
+    records cannot differ, so the row is shared; at most ``size`` rows are
+    kept (then it starts again), so memory stays flat.
+    """
+
+    def __init__(self, ruleset: Ruleset, size: int = 1 << 17) -> None:
+        from cramprules.whatif import alike
+
+        self.size = size
+        self._key: Callable[[Sequence[object]], Hashable] = alike(ruleset.program)
+        self._rows: dict[Hashable, Decided] = {}
+        self._distinct: dict[Decided, Decided] = {}
+        """Far fewer rows differ than keys do: each kept once."""
+
+    def row(self, report: Report, index: int, id: str | None) -> Row:
+        key = self._key(report.values)
+        decided = self._rows.get(key)
+        if decided is None:
+            decided = table_row(report, index, id)[2:]
+            if len(self._rows) >= self.size:
+                self._rows.clear()
+                self._distinct.clear()
+            decided = self._rows[key] = self._distinct.setdefault(decided, decided)
+        return (index, id, *decided)
+
+    @classmethod
+    def of(cls, ruleset: Ruleset) -> TableRows:
+        """The rows of ``ruleset`` in this process, shared by every chunk it evaluates."""
+        rows = _TABLE_ROWS.get(ruleset)
+        if rows is None:
+            rows = _TABLE_ROWS[ruleset] = cls(ruleset)
+        return rows
+
+
+_TABLE_ROWS: weakref.WeakKeyDictionary[Ruleset, TableRows] = weakref.WeakKeyDictionary()
+"""A cache, gone with its ruleset: the worker processes and Dask workers of a
+batch get the ruleset once and evaluate many chunks with it."""
+
+
 def evaluate_chunk(ruleset: Ruleset, chunk: Chunk, shape: Shape, *, with_id: bool = False) -> ChunkResult:
     """Evaluate a chunk; records that cannot be read or evaluated become bad records, never raise."""
     good: list[Record] = []
@@ -118,12 +168,14 @@ def evaluate_chunk(ruleset: Ruleset, chunk: Chunk, shape: Shape, *, with_id: boo
             good.append(record)
     results = evaluate_facts(ruleset, [r.facts for r in good if r.facts is not None])
     items: list[str | Row] = []
+    rows = TableRows.of(ruleset) if shape == "table" else None
     for record, result in zip(good, results):
         if isinstance(result, FactError):
             bad.append(BadRecord(record.index, record.where, record.id, str(result)))
         elif shape == "jsonl":
             items.append(report_line(result, record.id, with_id=with_id))
         else:
-            items.append(table_row(result, record.index, record.id))
+            assert rows is not None
+            items.append(rows.row(result, record.index, record.id))
     bad.sort(key=lambda b: b.index)
     return ChunkResult(chunk.start, len(chunk.records), tuple(items), tuple(bad))
