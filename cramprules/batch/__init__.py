@@ -16,6 +16,7 @@ Nothing here imports pyarrow, pandas or Dask until it is used.
 
 from __future__ import annotations
 
+from cramprules.batch._blocks import SPLITTABLE, Block, Source, split
 from cramprules.batch._dask import DaskEngine, dask_client, evaluate_dataframe
 from cramprules.batch._evaluate import (
     TABLE_COLUMNS,
@@ -37,7 +38,9 @@ from cramprules.batch._runner import (
     Progress,
     Rate,
     Serial,
+    Split,
     Summary,
+    WritesParts,
     atomic,
     run,
     shape_of,
@@ -45,9 +48,11 @@ from cramprules.batch._runner import (
 
 __all__ = [
     "OUTPUT_FORMATS",
+    "SPLITTABLE",
     "STREAMED",
     "TABLE_COLUMNS",
     "BadRecord",
+    "Block",
     "Chunk",
     "ChunkResult",
     "DaskEngine",
@@ -60,8 +65,11 @@ __all__ = [
     "Record",
     "Serial",
     "Shape",
+    "Source",
+    "Split",
     "Summary",
     "TableRows",
+    "WritesParts",
     "atomic",
     "chunks",
     "dask_client",
@@ -73,5 +81,6 @@ __all__ = [
     "report_line",
     "run",
     "shape_of",
+    "split",
     "table_row",
 ]

@@ -1,4 +1,12 @@
-"""Dask: chunks on a ``dask.distributed`` cluster, and rulesets over pandas and Dask dataframes.
+"""Dask: files read and written by the workers of a ``dask.distributed`` cluster, and rulesets
+over pandas and Dask dataframes.
+
+A file in JSON Lines, CSV or Parquet written to a file is split into blocks
+(:mod:`cramprules.batch._blocks`); a ``dask.dataframe`` made with ``from_map``
+has one partition per block, and each partition reads its block, evaluates
+it and writes its part of the output on the worker, under a temporary name
+until whole.  Anything else (stdin, a loader's format, output to stdout) is
+read here and sent to the workers a chunk at a time.
 
 The ruleset travels to the workers pickled, that is as its source texts and
 plugin names (:mod:`cramprules.recipe`): every worker needs cramprules and the
@@ -9,7 +17,9 @@ sent with every task.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any as AnyType
 
@@ -21,6 +31,8 @@ from cramprules.exceptions import CramprulesError
 from cramprules.facts import RECORD_ID
 
 if TYPE_CHECKING:
+    from cramprules.batch._blocks import Block, Source
+    from cramprules.batch._runner import Split, _Counter, _Plan
     from cramprules.ruleset import Ruleset
 
 __all__ = ["DaskEngine", "dask_client", "evaluate_dataframe"]
@@ -85,6 +97,87 @@ class DaskEngine:
             chunks,
             window=self.window,
         )
+
+    def write_parts(
+        self,
+        split: Split,
+        number: int,
+        plan: _Plan,
+        work: Path,
+        done: dict[int, dict[str, int]],
+        counter: _Counter,
+    ) -> None:
+        """Each worker reads a block of the file and writes its part: the records never pass through here.
+
+        The blocks, numbered by a first pass on the workers, are kept in the
+        work directory, so a resumed run cuts the file the same way.
+        """
+        import dask.dataframe as dd
+        from distributed import as_completed
+
+        source, blocks = _numbered_blocks(self.client, split, plan, work, number)
+        for counts in done.values():
+            counter.add(counts["read"], counts["errors"])
+        todo = [b for b in blocks if b.number not in done]
+        if not todo:
+            return
+        [ruleset] = self.client.scatter([self.ruleset], broadcast=True, hash=False)
+        parts = dd.from_map(  # type: ignore[no-untyped-call, unused-ignore]
+            _write_block,
+            todo,
+            args=(ruleset, source, plan, str(work), number),
+            meta=_counts_meta(),
+            enforce_metadata=False,
+            label="cramprules-part",
+        )
+        for future in as_completed(self.client.compute(parts.to_delayed())):  # type: ignore[no-untyped-call, unused-ignore]
+            counts = future.result()
+            counter.add(int(counts["read"].iloc[0]), int(counts["errors"].iloc[0]))
+
+
+def _numbered_blocks(
+    client: AnyType, split: Split, plan: _Plan, work: Path, number: int
+) -> tuple[Source, list[Block]]:
+    from cramprules.batch._blocks import Block, Source, count_block, numbered
+    from cramprules.batch._runner import _atomic_text
+
+    kept = work / f"input{number:05d}-blocks.json"
+    if kept.exists():
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        return Source(**{**data["source"], "header": tuple(data["source"]["header"])}), [
+            Block(**b) for b in data["blocks"]
+        ]
+    source, blocks = split(plan.part_size)
+    counts = client.gather(client.map(count_block, [source] * len(blocks), blocks, pure=False))
+    blocks = numbered(blocks, counts)
+    data = {"source": attrs.asdict(source), "blocks": [attrs.asdict(b) for b in blocks]}
+    _atomic_text(kept, json.dumps(data))
+    return source, blocks
+
+
+def _write_block(
+    block: Block, ruleset: Ruleset, source: Source, plan: _Plan, work: str, number: int
+) -> AnyType:
+    """On a worker: read a block, evaluate it a chunk at a time, write its part; its counts."""
+    import pandas as pd
+
+    from cramprules.batch._blocks import read_block
+    from cramprules.batch._io import chunks
+    from cramprules.batch._runner import _OpenPart, _part
+
+    part = _OpenPart(_part(Path(work), number, block.number), block.number, plan, source.path)
+    for chunk in chunks(read_block(source, block), plan.chunk_size):
+        part.add(evaluate_chunk(ruleset, chunk, plan.shape, with_id=plan.with_id))
+    part.finish()
+    return pd.DataFrame(
+        {"part": [block.number], "read": [part.read], "written": [part.written], "errors": [part.bad]}
+    )
+
+
+def _counts_meta() -> AnyType:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype="int64") for c in ("part", "read", "written", "errors")})
 
 
 # ---------------------------------------------------------------- dataframes

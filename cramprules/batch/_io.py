@@ -96,9 +96,9 @@ def bounded_lines(handle: IO[str], limit: int) -> Iterator[str]:
 
 
 def _jsonl(
-    lines: Iterable[str], id_field: str | None, first_line: int = 1, limit: int = 0
+    lines: Iterable[str], id_field: str | None, first_line: int = 1, limit: int = 0, first_index: int = 0
 ) -> Iterator[Record]:
-    index = 0
+    index = first_index
     for number, line in enumerate(lines, first_line):
         if line is TOO_LONG:
             yield Record(index, f"line {number}", None, error=f"longer than {limit:,} characters")
@@ -127,19 +127,32 @@ def _csv(handle: IO[str], id_field: str | None) -> Iterator[Record]:
     names = [cell.strip().removeprefix("\ufeff") for cell in header]
     if len(set(names)) != len(names) or not all(names):
         raise FactError("line 1: the CSV header must name every column once", fact="")
-    index = 0
+    yield from _csv_records(reader, names, id_field)
+
+
+def _csv_records(
+    reader: AnyType,
+    names: Sequence[str],
+    id_field: str | None,
+    *,
+    first_index: int = 0,
+    lines_before: int = 0,
+) -> Iterator[Record]:
+    """The records of CSV rows under a header of ``names``; ``lines_before`` numbers the lines."""
+    index = first_index
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Record(index, f"line {reader.line_num}", None, error=f"cannot be read as CSV: {exc}")
+            where = f"line {reader.line_num + lines_before}"
+            yield Record(index, where, None, error=f"cannot be read as CSV: {exc}")
             index += 1
             continue
         if not any(cell.strip() for cell in row):
             continue
-        where = f"line {reader.line_num}"
+        where = f"line {reader.line_num + lines_before}"
         if len(row) > len(names):
             yield Record(
                 index, where, None, error=f"{len(row)} cells, but the header names only {len(names)} facts"
@@ -335,15 +348,27 @@ def _schema() -> list[tuple[str, AnyType]]:
     return list(zip(TABLE_COLUMNS, kinds))
 
 
+ROW_GROUP = 65_536
+"""Rows per row group of a Parquet output."""
+
+
 def concatenate(parts: Sequence[Path], format: str, handle: IO[AnyType]) -> None:
     """Join finished parts into one output, a part at a time."""
     if format == "parquet":
         import pyarrow.parquet as pq
 
+        # Row groups of a fixed size, whatever the parts' sizes: a Dask run
+        # (parts are blocks of the file) writes the same bytes as a local one.
         writer = PartWriter(handle, "parquet")
+        rows: list[Row] = []
         for part in parts:
-            table = pq.read_table(part)
-            writer.write(list(zip(*(table.column(c).to_pylist() for c in TABLE_COLUMNS))))
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=ROW_GROUP):
+                rows.extend(zip(*(batch.column(c).to_pylist() for c in TABLE_COLUMNS)))
+                while len(rows) >= ROW_GROUP:
+                    writer.write(rows[:ROW_GROUP])
+                    del rows[:ROW_GROUP]
+        if rows:
+            writer.write(rows)
         writer.close()
         return
     if format == "csv":

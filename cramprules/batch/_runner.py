@@ -26,7 +26,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 from typing import Any as AnyType
 
 import attrs
@@ -38,6 +38,7 @@ from cramprules.batch._records import BadRecord, Chunk, Record
 from cramprules.exceptions import CramprulesError
 
 if TYPE_CHECKING:
+    from cramprules.batch._blocks import Block, Source
     from cramprules.ruleset import Ruleset
 
 __all__ = [
@@ -46,7 +47,9 @@ __all__ = [
     "Processes",
     "Progress",
     "Serial",
+    "Split",
     "Summary",
+    "WritesParts",
     "run",
     "shape_of",
 ]
@@ -126,6 +129,25 @@ class Processes:
             )
 
 
+@runtime_checkable
+class WritesParts(Protocol):
+    """An engine whose workers read their own blocks of a file and write their own parts."""
+
+    def write_parts(
+        self,
+        split: Split,
+        number: int,
+        plan: _Plan,
+        work: Path,
+        done: dict[int, dict[str, int]],
+        counter: _Counter,
+    ) -> None: ...
+
+
+Split = Callable[[int], "tuple[Source, list[Block]]"]
+"""Splits a file into blocks of about so many records (:func:`cramprules.batch._blocks.split`)."""
+
+
 class Progress(Protocol):
     def __call__(self, read: int, errors: int) -> None: ...
 
@@ -139,6 +161,8 @@ class Input:
     """Opens the input afresh (a resumed run reads it again)."""
     output: Path | None
     """``None``: stdout."""
+    split: Split | None = None
+    """How workers read it themselves, a block each (a file in JSON Lines, CSV or Parquet)."""
 
 
 @attrs.frozen
@@ -292,6 +316,9 @@ def _run_parts(
     for marker in work.glob(f"input{number:05d}-part*.done"):
         k = int(marker.name.rsplit("part", 1)[1].split(".")[0])
         done[k] = json.loads(marker.read_text(encoding="utf-8"))
+    if item.split is not None and isinstance(engine, WritesParts):
+        engine.write_parts(item.split, number, plan, work, done, counter)
+        return _totals(work, number, len(done))
     todo = _chunks_to_do(item.records(), plan, done, counter)
     current: _OpenPart | None = None
     for result in engine.map(todo, plan.shape, plan.with_id):
@@ -304,13 +331,18 @@ def _run_parts(
         counter.add(result.count, len(result.bad))
     if current is not None:
         current.finish()
+    return _totals(work, number, len(done))
+
+
+def _totals(work: Path, number: int, resumed: int) -> Summary:
+    """What the parts of input ``number`` hold, from their ``.done`` files."""
     totals = Summary(0, 0, 0)
     for marker in sorted(work.glob(f"input{number:05d}-part*.done")):
         counts = json.loads(marker.read_text(encoding="utf-8"))
         totals = Summary(
             totals.read + counts["read"], totals.written + counts["written"], totals.errors + counts["errors"]
         )
-    return attrs.evolve(totals, resumed_parts=len(done))
+    return attrs.evolve(totals, resumed_parts=resumed)
 
 
 def _chunks_to_do(
@@ -336,8 +368,12 @@ class _OpenPart:
         self.path = Path(f"{base}.{_part_suffix(plan)}")
         self.errors_path = Path(f"{base}.errors.jsonl")
         binary = plan.format == "parquet"
-        self._out: IO[AnyType] = _open(Path(f"{self.path}.tmp"), "w", binary=binary)
-        self._errors = open(f"{self.errors_path}.tmp", "w", encoding="utf-8")  # noqa: SIM115 - as above
+        # Names of this writer's own: a task of a killed run that is still
+        # running on a cluster may write the same part while a resumed run does.
+        token = f"{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        self._temporary = (Path(f"{self.path}.{token}"), Path(f"{self.errors_path}.{token}"))
+        self._out: IO[AnyType] = _open(self._temporary[0], "w", binary=binary)
+        self._errors = open(self._temporary[1], "w", encoding="utf-8")  # noqa: SIM115 - as above
         self.writer = PartWriter(self._out, "jsonl" if plan.shape == "jsonl" else plan.format, header=False)
         self.read = self.written = self.bad = 0
 
@@ -357,8 +393,8 @@ class _OpenPart:
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
-        os.replace(f"{self.path}.tmp", self.path)
-        os.replace(f"{self.errors_path}.tmp", self.errors_path)
+        os.replace(self._temporary[0], self.path)
+        os.replace(self._temporary[1], self.errors_path)
         counts = {"read": self.read, "written": self.written, "errors": self.bad}
         _atomic_text(Path(f"{self.base}.done"), json.dumps(counts))
 

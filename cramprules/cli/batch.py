@@ -7,6 +7,7 @@ the engine, shows progress on a terminal and prints the summary.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import json
 import os
@@ -215,13 +216,24 @@ def command(
         kind = batch.input_format(path, input_format, engine)
         return lambda: batch.read_records(path, kind, engine=engine, id_field=id_field, batch_size=chunk_size)
 
+    def splitter(path: str) -> batch.Split | None:
+        """How Dask workers read the file themselves, when they can."""
+        kind = batch.input_format(path, input_format, engine)
+        if engine_name != "dask" or path == "-" or kind not in batch.SPLITTABLE:
+            return None
+        limit = engine.limits.max_fact_bytes
+        return functools.partial(batch.split, path, kind, id_field=id_field, limit=limit)
+
     inputs: list[AnyType]
     if many is not None:
         assert output is not None
         directory = Path(output)
         inputs = [
             batch.Input(
-                p, opener(p), directory / (Path(p).stem.removesuffix(".fhir") + SUFFIXES[format_name])
+                p,
+                opener(p),
+                directory / (Path(p).stem.removesuffix(".fhir") + SUFFIXES[format_name]),
+                splitter(p),
             )
             for p in many
         ]
@@ -231,7 +243,11 @@ def command(
             raise CliError(f"error: two inputs would both be written to {directory / twice[0]}", EXIT_USAGE)
         work: Path | None = directory / ".cramprules-parts"
     else:
-        inputs = [batch.Input(input_path, opener(input_path), Path(output) if output else None)]
+        inputs = [
+            batch.Input(
+                input_path, opener(input_path), Path(output) if output else None, splitter(input_path)
+            )
+        ]
         work = None if output is None else Path(output).parent / f".{Path(output).name}.parts"
     manifest = {
         "ruleset": rs.sha256,
@@ -240,6 +256,7 @@ def command(
         "id_field": id_field,
         "part_size": part_size,
         "chunk_size": chunk_size,
+        "engine": engine_name,  # a Dask run's parts are blocks of the file, a local run's records
     }
     if workers == 0:
         workers = os.cpu_count() or 1

@@ -459,7 +459,7 @@ def test_resume_refuses_an_input_that_changed(run, mini, records, tmp_path):
 
     manifest = {
         "ruleset": "x", "inputs": [_identity(str(records))], "format": "jsonl",
-        "id_field": None, "part_size": 100000, "chunk_size": 1000,
+        "id_field": None, "part_size": 100000, "chunk_size": 1000, "engine": "local",
     }  # fmt: skip
     (work / "manifest.json").write_text(json.dumps(manifest))
     records.write_text(records.read_text() + '{"pain": 1}\n')
