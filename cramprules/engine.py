@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import inspect
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,18 +22,17 @@ import pluggy
 from cramprules import _files
 from cramprules import cache as _cache
 from cramprules import plugins as _plugins
-from cramprules._resources import data_dir, display_path
+from cramprules._resources import display_path
 from cramprules._version import __version__
 from cramprules.cache import Cache, Entry, cache_from_setting
+from cramprules.cached_build import code_of, entry_of, function_signature, manifest_of, text_id
 from cramprules.checker import SourceText, check, read_file
-from cramprules.compiler import Code
 from cramprules.exceptions import CramprulesError, FactError, PluginError, UnknownRuleset, shorten
 from cramprules.limits import DEFAULT_LIMITS, Limits
-from cramprules.model import Program
 from cramprules.names import closest
 from cramprules.recipe import PluginSpec, Recipe, Recorder, Replay
 from cramprules.report import Report
-from cramprules.ruleset import Ruleset, build_ruleset, restore_ruleset, saved_state
+from cramprules.ruleset import Ruleset, build_ruleset, restore_ruleset
 from cramprules.units import Substance, normalizer
 
 __all__ = ["DEFAULT_RULESET", "Engine", "Limits"]
@@ -193,20 +191,9 @@ class Engine:
                 return self._restore(entry, main, include_testing)
             asked: dict[str, dict[str, list[str]]] = {"fragments": {}, "bases": {}}
             ruleset = self._build_now(main, include_testing=include_testing, asked=asked, recipe=None)
-            code = ruleset.compiled.code
-            manifest = _manifest(main, ruleset.program, asked)
-            if code is not None and manifest is not None:
-                code = code.complete(f"<cramprules {ruleset.program.name}>")
-                disk.store(
-                    key,
-                    manifest=manifest,
-                    state=(*saved_state(ruleset), _recipe_texts(ruleset.recipe)),
-                    deciders=tuple(part for part in code.deciders if part is not None),  # all, once complete
-                    deciders_source=code.deciders_source,
-                    recipes=code.recipes,
-                    decisions=code.decisions,
-                    decisions_source=code.decisions_source,
-                )
+            manifest = manifest_of(main, ruleset.program, asked)
+            if ruleset.compiled.code is not None and manifest is not None:
+                disk.store(key, **entry_of(ruleset, manifest))
             return ruleset
 
     def _build_now(
@@ -223,12 +210,12 @@ class Engine:
             # Remember what the plugins added, to check it again before a cached copy is used.
             def extensions(name: str) -> list[SourceText]:
                 texts = self._fragments(name)
-                asked["fragments"][name] = [_text_id(t) for t in texts]
+                asked["fragments"][name] = [text_id(t) for t in texts]
                 return texts
 
             def base(name: str) -> list[SourceText]:
                 texts = self._base(name)
-                asked["bases"][name] = [_text_id(t) for t in texts]
+                asked["bases"][name] = [text_id(t) for t in texts]
                 return texts
 
         try:
@@ -327,7 +314,7 @@ class Engine:
                             plugin,
                             getattr(function, "__module__", None),
                             getattr(function, "__qualname__", type(function).__qualname__),
-                            _signature(function),
+                            function_signature(function),
                             code.co_code if code is not None else None,
                             repr(code.co_consts) if code is not None else None,
                         )
@@ -341,9 +328,9 @@ class Engine:
             if _cache.text_hash(read_file(Path(path), self.limits.max_source_chars).text) != digest:
                 return False
         for name, ids in manifest["fragments"].items():
-            if [_text_id(t) for t in self._fragments(name)] != ids:
+            if [text_id(t) for t in self._fragments(name)] != ids:
                 return False
-        return all([_text_id(t) for t in self._base(name)] == ids for name, ids in manifest["bases"].items())
+        return all([text_id(t) for t in self._base(name)] == ids for name, ids in manifest["bases"].items())
 
     def _restore(self, entry: Entry, main: SourceText, include_testing: bool) -> Ruleset:
         *state, (included, bases, fragments) = entry.state
@@ -352,13 +339,7 @@ class Engine:
         recipe = Recipe(main, include_testing, self._plugin_spec(), included, bases, fragments)
         return restore_ruleset(
             tuple(state),
-            Code(
-                deciders=entry.deciders,
-                deciders_source=entry.deciders_source,
-                recipes=entry.recipes,
-                decisions=entry.decisions,
-                decisions_source=entry.decisions_source,
-            ),
+            code_of(entry),
             functions={n: functions[n] for n in program.functions},
             derivers=self._derivers(),
             report_hooks=self._report_hooks(),
@@ -575,52 +556,6 @@ class Engine:
         return suffixes[-1].lstrip(".") if suffixes else "json"
 
 
-def _text_id(text: SourceText) -> str:
-    return _cache.fingerprint([text.origin, str(text.path), text.text])
-
-
-def _signature(function: object) -> str:
-    try:
-        return str(inspect.signature(function))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "?"
-
-
-def _manifest(
-    main: SourceText, program: Program, asked: Mapping[str, Mapping[str, list[str]]]
-) -> dict[str, AnyType] | None:
-    """What a cached build depends on beyond its key: included files and plugin texts.
-
-    Every text the program read is accounted for: the main one (in the key),
-    those the plugins gave (checked by asking them again), and included
-    files, found again from their origin.  None if one cannot be: such a
-    build is not cached.
-    """
-    files: list[tuple[str, str]] = []
-    for origin, text in program.texts:
-        if origin == main.origin or origin.startswith("<"):
-            continue  # the main text is in the key; plugin texts are in ``asked``
-        path = _file_of(origin)
-        if path is None:
-            return None
-        files.append((str(path), _cache.text_hash(text)))
-    return {"files": files, "fragments": dict(asked["fragments"]), "bases": dict(asked["bases"])}
-
-
-def _file_of(origin: str) -> Path | None:
-    """The file a text with this origin was read from, if it is one."""
-    candidates = [Path(origin)]
-    if origin.startswith("rulesets/"):
-        candidates.insert(0, data_dir("rulesets") / origin.removeprefix("rulesets/"))
-    for candidate in candidates:
-        try:
-            if candidate.is_file() and display_path(candidate) == origin:
-                return candidate.resolve()
-        except OSError:
-            continue
-    return None
-
-
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off while a ruleset is built.
@@ -652,10 +587,3 @@ def _substance_check(name: str, thing: object) -> str | None:
         if isinstance(thing, Substance)
         else f"{type(thing).__name__} is not a cramprules.units.Substance"
     )
-
-
-def _recipe_texts(recipe: Recipe | None) -> tuple[object, ...]:
-    """What a cache entry keeps of a recipe: the texts; the plugins are the loading engine's."""
-    if recipe is None:
-        return ((), (), ())
-    return (recipe.includes, recipe.bases, recipe.extensions)

@@ -17,10 +17,9 @@ from typing import Any as AnyType
 import attrs
 
 from cramprules import nodes, whatif
+from cramprules.caveats import caveat_of
 from cramprules.claims import Resolution, resolve
-from cramprules.evaluator import Atom, Env, Value, environment, explain, interpret
-from cramprules.model import Program
-from cramprules.nodes import names_in
+from cramprules.evaluator import Atom, Env, Value, environment, explain
 from cramprules.outcomes import (
     Cause,
     FactChange,
@@ -32,7 +31,6 @@ from cramprules.outcomes import (
     WhatIf,
 )
 from cramprules.states import OUTCOMES, State
-from cramprules.unparse import unparse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -69,94 +67,6 @@ class Conflict:
     winner_claim: str
     winner_target: str
     why: str
-
-
-@attrs.frozen
-class Caveat:
-    """Why an outcome is only conditional: the text, and the open facts behind it."""
-
-    text: str | None
-    depends_on: tuple[str, ...]
-
-
-def _caveat(
-    ruleset: Ruleset,
-    rule_index: int,
-    states: tuple[int, ...],
-    env: Env,
-    threats: tuple[int, ...] = (),
-) -> Caveat:
-    """What could still remove an outcome of rule ``rule_index``, in words.
-
-    ``threats`` are claims of other rules that could still beat it.  The
-    facts named are the unknown ones that could decide one of those things:
-    the rule's ``unless``, a conditionally suspected cause its condition
-    relies on, the rules that override or outrank it.
-    """
-    program = ruleset.program
-    rule = program.rules[rule_index]
-    parts: list[str] = []
-    deciding: list[int] = []
-
-    def words(rules: list[int]) -> str:
-        facts = _open_facts(program, rules, states, env)
-        return " or ".join(name.replace("_", " ") for name in facts)
-
-    if states[rule_index] == State.CONDITIONAL:
-        deciding.append(rule_index)
-        if rule.unless is not None and interpret(rule.unless, env) is None:
-            parts.append(f"unless {unparse(rule.unless)}")
-        if interpret(rule.condition, env) is None:
-            causes = sorted(n for n in names_in(rule.condition) if n in program.causes)
-            said = words([rule_index]) or " or ".join(causes)
-            parts.append(
-                f"if {' or '.join(causes)} {'holds' if len(causes) == 1 else 'hold'} (it depends on {said})"
-            )
-        for other_index, other in enumerate(program.rules):
-            if rule.name in other.overrides and states[other_index] in (State.CONDITIONAL, State.PENDING):
-                said = words([other_index])
-                parts.append(
-                    f"unless {said} (which would bring rule '{other.name}', which overrides it)"
-                    if said
-                    else f"unless rule '{other.name}' applies"
-                )
-                deciding.append(other_index)
-    claims = ruleset.claims
-    for threat in threats:
-        other_index = claims[threat].rule
-        said = words([other_index])
-        by = f"'{claims[threat].action}' of rule '{program.rules[other_index].name}'"
-        parts.append(f"unless {said} (which would bring {by})" if said else f"unless {by} applies")
-        deciding.append(other_index)
-    return Caveat("; ".join(parts) if parts else None, _open_facts(program, deciding, states, env))
-
-
-def _open_facts(program: Program, rules: list[int], states: tuple[int, ...], env: Env) -> tuple[str, ...]:
-    """The unknown facts that decide the open tests of ``rules``, following
-    undecided causes back to the rules that suspect them."""
-    names: set[str] = set()
-    seen: set[int] = set()
-    while rules:
-        index = rules.pop()
-        if index in seen or states[index] > State.PENDING:
-            continue
-        seen.add(index)
-        rule = program.rules[index]
-        for condition in (rule.condition, rule.unless):
-            if condition is None:
-                continue
-            _, atoms = explain(condition, env)
-            for atom in atoms:
-                if atom.value is None:
-                    names.update(name for name, value in atom.facts if value is None)
-        causes = {n for n in names if n in program.causes}
-        if causes:
-            rules.extend(
-                j
-                for j, other in enumerate(program.rules)
-                if any(a.kind == "suspect" and a.target in causes for a in other.actions)
-            )
-    return tuple(n for n, spec in program.facts.items() if n in names and not spec.derived)
 
 
 _make = tuple.__new__
@@ -276,7 +186,7 @@ class Report(tuple):  # type: ignore[type-arg]
         """A claim that could still be removed: its template, with the caveat."""
         ruleset, _, states = self
         rule = ruleset.claims[index].rule
-        caveat = _caveat(ruleset, rule, states, self._env, self._resolution.threats.get(index, ()))
+        caveat = caveat_of(ruleset, rule, states, self._env, self._resolution.threats.get(index, ()))
         return attrs.evolve(
             ruleset.templates[index], status="conditional", caveat=caveat.text, depends_on=caveat.depends_on
         )
@@ -310,7 +220,7 @@ class Report(tuple):  # type: ignore[type-arg]
                     continue
                 _, atoms = explain(rule.condition, self._env)
                 spec = program.causes[action.target]
-                caveat = _caveat(self.ruleset, i, self.states, self._env)
+                caveat = caveat_of(self.ruleset, i, self.states, self._env)
                 found[action.target] = (
                     rank,
                     Cause(
@@ -458,7 +368,7 @@ class Report(tuple):  # type: ignore[type-arg]
             reason = self._reason(i, state)
             threats = threatened.get(i)
             if threats and state == State.FIRED:
-                caveat = _caveat(self.ruleset, i, self.states, self._env, tuple(dict.fromkeys(threats)))
+                caveat = caveat_of(self.ruleset, i, self.states, self._env, tuple(dict.fromkeys(threats)))
                 reason += f"; conditional: {caveat.text}"
             losses = lost_by_rule.get(i)
             if losses:
@@ -499,7 +409,7 @@ class Report(tuple):  # type: ignore[type-arg]
         if state == State.OVERRIDDEN:
             by = [o.name for o in program.rules if rule.name in o.overrides]
             return f"overridden by rule {', '.join(repr(b) for b in by)}"
-        caveat = _caveat(self.ruleset, index, self.states, env)
+        caveat = caveat_of(self.ruleset, index, self.states, env)
         return f"if {tested}; conditional: {caveat.text}"
 
     def explain_rule(self, name: str) -> TraceEntry:
