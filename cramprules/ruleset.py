@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from typing import Any as AnyType
 
@@ -149,12 +149,38 @@ class Ruleset:
         with its position (``record 17: ...``) and whose ``record`` attribute
         holds it.
         """
+        reports: list[Report] = []
+        self._evaluate_into(iter(records), reports)
+        return reports
+
+    def evaluate_each(self, records: Iterable[Mapping[str, object]]) -> list[Report | FactError]:
+        """A report for each fact set, or the :class:`~cramprules.FactError` that stopped it.
+
+        For batches that go past bad records: unlike :meth:`evaluate_many`,
+        a bad record does not stop the others.  The errors carry no position;
+        the list's is the record's.
+        """
+        out: list[Report | FactError] = []
+        remaining = iter(records)
+        while True:
+            reports: list[Report] = []
+            try:
+                self._evaluate_into(remaining, reports)
+            except FactError as exc:
+                out.extend(reports)
+                message = str(exc).removeprefix(f"record {exc.record}: ")
+                out.append(FactError(message, fact=exc.fact, suggestion=exc.suggestion))
+                continue
+            out.extend(reports)
+            return out
+
+    def _evaluate_into(self, records: Iterator[Mapping[str, object]], reports: list[Report]) -> None:
+        """Evaluate until ``records`` run out, or a bad one raises: the reports so far stay in ``reports``."""
         run = self.compiled.run
         make = _make
         derive = self._derive if self.derivers else None
         normalize = self.normalize
         hooks = self.report_hooks
-        reports: list[Report] = []
         append = reports.append
         facts: object = None
         try:
@@ -189,7 +215,6 @@ class Ruleset:
                 fact="",
                 record=index,
             ) from None
-        return reports
 
     def evaluate_table(self, table: object) -> AnyType:
         """Evaluate every row of a table at once, column by column.

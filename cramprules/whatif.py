@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -100,30 +101,31 @@ def alike(program: Program) -> Callable[[Sequence[Value]], Hashable]:
         ):
             plain[node.subject.name] = plain.get(node.subject.name, 0) + 1
             cuts.setdefault(node.subject.name, set()).update((node.low.value, node.high.value))
-    # Each fact's value as one character (a number compared with others: its text).
-    codes: list[tuple[int, list[float] | None, dict[object, str]]] = []
+    # The values as they are, but each number the rules only compare with
+    # constants as its place among them (a small integer).
+    as_is: list[int] = []
+    placed: list[tuple[int, list[float]]] = []
     for position, (name, spec) in enumerate(program.facts.items()):
         if name not in used:
             continue
-        by_region = spec.kind == "number" and plain.get(name, 0) == used[name]
-        symbols: dict[object, str] = {None: "_", True: "T", False: "F"}
-        symbols.update({value: chr(0x100 + i) for i, value in enumerate(spec.values or ())})
-        codes.append((position, sorted(cuts.get(name, ())) if by_region else None, symbols))
+        if spec.kind == "number" and plain.get(name, 0) == used[name]:
+            placed.append((position, sorted(cuts.get(name, ()))))
+        else:
+            as_is.append(position)
+    pick = operator.itemgetter(*as_is) if as_is else (lambda values: ())
+
+    def place(value: Value, among: list[float]) -> int | None:
+        if value is None:
+            return None
+        if math.isnan(value):  # every comparison is false
+            return -1
+        at = bisect.bisect_left(among, value)
+        return 2 * at + (at < len(among) and among[at] == value)
 
     def key(values: Sequence[Value]) -> Hashable:
-        out: list[str] = []
-        for position, among, symbols in codes:
-            value = values[position]
-            if value is None or isinstance(value, (bool, str)):
-                out.append(symbols.get(value) or f"({value!r})")
-            elif among is None:
-                out.append(f"({value!r})")
-            elif math.isnan(value):  # every comparison is false
-                out.append("N")
-            else:
-                at = bisect.bisect_left(among, value)
-                out.append(chr(0x1000 + 2 * at + (at < len(among) and among[at] == value)))
-        return "".join(out)
+        if not placed:
+            return pick(values)
+        return (pick(values), *[place(values[p], among) for p, among in placed])
 
     return key
 

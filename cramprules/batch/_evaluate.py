@@ -63,23 +63,8 @@ class ChunkResult:
 
 
 def evaluate_facts(ruleset: Ruleset, facts: Sequence[dict[str, object]]) -> list[Report | FactError]:
-    """A report, or the error that stopped it, for each fact set, in order.
-
-    Fast path: ``evaluate_many`` over the whole chunk; a bad record splits it there.
-    """
-    out: list[Report | FactError] = []
-    position = 0
-    while position < len(facts):
-        try:
-            out.extend(ruleset.evaluate_many(facts[position:]))
-            break
-        except FactError as exc:
-            failed = exc.record or 0
-            out.extend(ruleset.evaluate_many(facts[position : position + failed]))
-            message = str(exc).removeprefix(f"record {failed}: ")
-            out.append(FactError(message, fact=exc.fact, suggestion=exc.suggestion))
-            position += failed + 1
-    return out
+    """A report, or the error that stopped it, for each fact set, in order."""
+    return ruleset.evaluate_each(facts)
 
 
 def report_line(report: Report, id: str | None, *, with_id: bool) -> str:
@@ -123,7 +108,7 @@ class TableRows:
     kept (then it starts again), so memory stays flat.
     """
 
-    def __init__(self, ruleset: Ruleset, size: int = 1 << 17) -> None:
+    def __init__(self, ruleset: Ruleset, size: int = 1 << 16) -> None:
         from cramprules.whatif import alike
 
         self.size = size

@@ -279,12 +279,6 @@ def chunks(records: Iterable[Record], size: int, *, start: int = 0) -> Iterator[
 # ---------------------------------------------------------------- output
 
 
-def _csv_cell(value: object) -> object:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
-
-
 class PartWriter:
     """Writes one format to one file, a chunk of items at a time.
 
@@ -311,7 +305,11 @@ class PartWriter:
                 self.handle.write(("\n" if self._first else ",\n") + _indent(str(item)))
                 self._first = False
         elif self._csv is not None:
-            self._csv.writerows([_csv_cell(v) for v in row] for row in items)
+            # A flat row: (record, id, urgent, then text); CSV says true/false and leaves no id empty.
+            self._csv.writerows(
+                (row[0], "" if row[1] is None else row[1], "true" if row[2] else "false", *row[3:])
+                for row in items
+            )
         else:
             self._write_parquet(items)
 

@@ -225,3 +225,25 @@ def test_a_ruleset_cannot_be_changed(typed: cramprules.Ruleset) -> None:
         typed.program = None  # type: ignore[misc]
     with pytest.raises(TypeError):
         typed.facts["x"] = None  # type: ignore[index]
+
+
+def test_evaluate_each_goes_past_bad_records_and_evaluates_each_once() -> None:
+    seen: list[cramprules.Report] = []
+
+    class Audit:
+        @cramprules.hookimpl
+        def cramprules_report(self, report: cramprules.Report) -> None:
+            seen.append(report)
+
+    engine = cramprules.Engine(plugins=[Audit()], autoload=False)
+    ruleset = engine.parse_ruleset("fact pain: number 0..10\nif pain >= 8 then refer doctor\n")
+    records = [{"pain": 9}, {"pain": 11}, {"painn": 1}, {"pain": 2}, "not facts", {}]
+    results = ruleset.evaluate_each(records)
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["Report", "FactError", "FactError", "Report", "FactError", "Report"]
+    assert results[0].referrals[0].to == "doctor"
+    assert str(results[1]).startswith("pain = 11 is out of range")
+    assert "did you mean 'pain'" in str(results[2])
+    assert "must be a mapping" in str(results[4])
+    assert [r.facts for r in seen] == [{"pain": 9}, {"pain": 2}, {}], "each good record evaluated once"
+    assert results[3].to_dict() == ruleset.evaluate({"pain": 2}).to_dict()
