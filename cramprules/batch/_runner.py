@@ -35,7 +35,7 @@ from cramprules import _files
 from cramprules.batch._evaluate import ChunkResult, Shape, evaluate_chunk
 from cramprules.batch._io import PartWriter, chunks, concatenate
 from cramprules.batch._records import BadRecord, Chunk, Record
-from cramprules.exceptions import CramprulesError
+from cramprules.exceptions import CramprulesError, FactError
 
 if TYPE_CHECKING:
     from cramprules.batch._blocks import Block, Source
@@ -217,19 +217,38 @@ def run(
     if work is None:
         (only,) = inputs
         assert stdout is not None
-        return _stream(only, engine, plan, stdout, errors, counter)
-    _prepare(work, manifest, resume)
-    total = Summary(0, 0, 0)
-    for number, item in enumerate(inputs):
-        done = _run_parts(item, number, engine, plan, work, counter)
-        total = Summary(
-            total.read + done.read,
-            total.written + done.written,
-            total.errors + done.errors,
-            total.resumed_parts + done.resumed_parts,
-        )
-    _finish(inputs, plan, work, errors, errors_file)
+        with _named(only):
+            return _stream(only, engine, plan, stdout, errors, counter)
+    fresh = _prepare(work, manifest, resume)
+    try:
+        total = Summary(0, 0, 0)
+        for number, item in enumerate(inputs):
+            with _named(item):
+                done = _run_parts(item, number, engine, plan, work, counter)
+            total = Summary(
+                total.read + done.read,
+                total.written + done.written,
+                total.errors + done.errors,
+                total.resumed_parts + done.resumed_parts,
+            )
+        _finish(inputs, plan, work, errors, errors_file)
+    except BaseException:
+        if fresh and not any(work.glob("*.done")):
+            shutil.rmtree(work, ignore_errors=True)  # nothing done: nothing to resume
+        raise
     return total
+
+
+@contextlib.contextmanager
+def _named(item: Input) -> Iterator[None]:
+    """An input that cannot be read (missing, not Parquet, a bad CSV header) is named in the error."""
+    try:
+        yield
+    except FactError as exc:
+        where = _source_name(item.path)
+        if str(exc).startswith(f"{where}: "):
+            raise
+        raise FactError(f"{where}: {exc}", fact=exc.fact, suggestion=exc.suggestion) from None
 
 
 def _stream(
@@ -276,8 +295,8 @@ class _Counter:
 MANIFEST = "manifest.json"
 
 
-def _prepare(work: Path, manifest: dict[str, object], resume: bool) -> None:
-    """A fresh work directory, or with ``resume`` the one of the same run."""
+def _prepare(work: Path, manifest: dict[str, object], resume: bool) -> bool:
+    """A fresh work directory (true), or with ``resume`` the one of the same run (false)."""
     written = work / MANIFEST
     if work.exists():
         if resume and written.exists():
@@ -293,12 +312,13 @@ def _prepare(work: Path, manifest: dict[str, object], resume: bool) -> None:
                     f"cannot resume: the interrupted run in {work} differs in {', '.join(changed) or 'its manifest'}; "
                     "run it with the same options, or without --resume to start over"
                 )
-            return
+            return False
         shutil.rmtree(work)
     elif resume:
         raise CramprulesError(f"nothing to resume: no interrupted run in {work}; run without --resume")
     work.mkdir(parents=True)
     _atomic_text(written, json.dumps(manifest, sort_keys=True))
+    return True
 
 
 def _part_suffix(plan: _Plan) -> str:

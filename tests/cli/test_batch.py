@@ -230,10 +230,19 @@ def test_bad_records_are_found_in_any_chunk(run, mini, bad_records, chunk, tmp_p
 
 
 def test_an_unreadable_input_is_one_clear_error(run, mini, tmp_path):
-    result = run("batch", str(mini), str(tmp_path / "missing.jsonl"))
+    missing = tmp_path / "missing.jsonl"
+    result = run("batch", str(mini), str(missing))
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: ")
-    assert "cannot read the records" in result.stderr
+    assert result.stderr == f"error: {missing}: cannot read the records: No such file or directory\n"
+
+
+def test_an_input_that_cannot_be_read_leaves_nothing_behind(run, mini, tmp_path):
+    header = tmp_path / "twice.csv"
+    header.write_text("pain,pain\n1,2\n")
+    result = run("batch", str(mini), str(header), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {header}: line 1: the CSV header must name every column once\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twice.csv"], "no output, no work directory"
 
 
 def test_id_field_leads_each_full_report(run, mini, tmp_path, serial):
