@@ -38,6 +38,7 @@ class Source:
     """A file the workers read a block at a time, and how to read it."""
 
     path: str
+    """Absolute: workers may run in another directory."""
     format: str
     """``jsonl``, ``csv`` or ``parquet``."""
     id_field: str | None
@@ -45,6 +46,8 @@ class Source:
     """The longest line read whole (the engine's ``max_fact_bytes``)."""
     header: tuple[str, ...] = ()
     """CSV: the column names, read once from the first line."""
+    label: str = ""
+    """The path as given: how the errors file names it."""
 
 
 @attrs.frozen
@@ -63,8 +66,9 @@ def split(
     path: str, format: str, records: int, *, id_field: str | None, limit: int, min_bytes: int = 1 << 16
 ) -> tuple[Source, list[Block]]:
     """The blocks of ``path``, each about ``records`` records long (and at least ``min_bytes``)."""
+    label, path = path, os.path.abspath(path)
     if format == "parquet":
-        return Source(path, format, id_field, limit), _row_groups(path, records)
+        return Source(path, format, id_field, limit, label=label), _row_groups(path, records)
     try:
         size = os.path.getsize(path)
         handle = open(path, "rb")  # noqa: SIM115 - closed below
@@ -87,7 +91,7 @@ def split(
     if cuts[-1] < size:
         cuts.append(size)
     blocks = [Block(n, a, b) for n, (a, b) in enumerate(itertools.pairwise(cuts))]
-    return Source(path, format, id_field, limit, header), blocks or [Block(0, start, start)]
+    return Source(path, format, id_field, limit, header, label), blocks or [Block(0, start, start)]
 
 
 def _line(handle: io.BufferedReader, at: int) -> bytes:

@@ -125,7 +125,7 @@ class DaskEngine:
         parts = dd.from_map(  # type: ignore[no-untyped-call, unused-ignore]
             _write_block,
             todo,
-            args=(ruleset, source, plan, str(work), number),
+            args=(ruleset, source, plan, str(work.resolve()), number),  # workers may run elsewhere
             meta=_counts_meta(),
             enforce_metadata=False,
             label="cramprules-part",
@@ -165,7 +165,7 @@ def _write_block(
     from cramprules.batch._io import chunks
     from cramprules.batch._runner import _OpenPart, _part
 
-    part = _OpenPart(_part(Path(work), number, block.number), block.number, plan, source.path)
+    part = _OpenPart(_part(Path(work), number, block.number), block.number, plan, source.label)
     for chunk in chunks(read_block(source, block), plan.chunk_size):
         part.add(evaluate_chunk(ruleset, chunk, plan.shape, with_id=plan.with_id))
     part.finish()

@@ -320,3 +320,19 @@ def test_a_local_run_is_not_resumed_on_dask(cluster, run, tmp_path):
     )
     assert result.exit_code == 2
     assert "differs in engine;" in result.stderr
+
+
+def test_relative_paths_reach_workers_in_another_directory(cluster, run, tmp_path, monkeypatch):
+    """The workers run where the cluster started, not here: they get absolute paths; the errors keep the name given."""
+    local_cluster, _ = cluster
+    monkeypatch.chdir(tmp_path)
+    Path("in.jsonl").write_text('{"pain": 9, "pid": "a"}\n{"painn": 1}\n{"pid": "c"}\n')
+    local = run("batch", "in.jsonl", "-o", "local.csv", "--errors", "local.errors.jsonl", "--id-field", "pid")
+    dask = run(
+        "batch", "in.jsonl", "-o", "dask.csv", "--errors", "dask.errors.jsonl", "--id-field", "pid",
+        "--scheduler", local_cluster.scheduler_address,
+    )  # fmt: skip
+    assert dask.exit_code == local.exit_code == 1
+    assert Path("dask.csv").read_bytes() == Path("local.csv").read_bytes()
+    assert Path("dask.errors.jsonl").read_text() == Path("local.errors.jsonl").read_text()
+    assert json.loads(Path("dask.errors.jsonl").read_text())["source"] == "in.jsonl"
