@@ -31,6 +31,7 @@ import attrs
 from cramprules import whatif
 from cramprules.claims import resolve
 from cramprules.evaluator import Value
+from cramprules.exceptions import shorten
 from cramprules.names import closest
 from cramprules.nodes import Action
 from cramprules.outcomes import describe_value
@@ -501,7 +502,7 @@ class _Builder:
             ]
             guess = closest(name, known)
             hint = f"did you mean '{guess}'?" if guess else "it is not a rule, option, cause or referral"
-            raise UnknownName(f"ruleset '{self.ruleset.name}' has no '{name}'; {hint}")
+            raise UnknownName(f"ruleset '{self.ruleset.name}' has no '{shorten(name)}'; {hint}")
         conflicts = self.conflicts()
         return WhyNot(
             name=name,

@@ -142,6 +142,18 @@ def test_a_huge_value_or_key_gives_a_short_line(run, tmp_path: Path) -> None:
     assert one_line(result).startswith("error: unknown fact 'xxxx")
 
 
+def test_a_name_with_a_line_break_or_a_huge_name_gives_one_short_line(run) -> None:
+    """Found by ``tox -e fuzz``: ``explain --why-not`` quoted the name as given."""
+    result = run("explain", "--why-not", "\n")
+    assert result.exit_code == 2
+    assert one_line(result) == (
+        "error: --why-not: ruleset 'leg_cramps' has no '<U+000A line feed>'; it is not a rule, option, cause or referral"
+    )
+    result = run("explain", "--why-not", "y" * 1_000_000)
+    assert result.exit_code == 2
+    assert len(one_line(result)) < 400
+
+
 def test_a_long_source_line_is_shown_cut_around_the_error(run, tmp_path: Path) -> None:
     ruleset = tmp_path / "long.cramp"
     ruleset.write_text("fact a: bool\nif a " + "and a " * 4_000 + "&& a then recommend x\n")
