@@ -39,15 +39,14 @@ Change = tuple[tuple[str, Value], ...]
 """Facts and the values they would take: ``(("pain", 9), ("prolonged", True))``."""
 
 
-def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
-    """For each fact, values that reach every branch the rules distinguish."""
+def _conditions(program: Program) -> list[nodes.Condition]:
+    return [c for rule in program.rules for c in (rule.condition, rule.unless) if c is not None]
+
+
+def _thresholds(program: Program) -> dict[str, set[float]]:
+    """The constants each fact is compared with (``pain >= 7``, ``pain between 3 and 6``)."""
     thresholds: dict[str, set[float]] = {name: set() for name in program.facts}
-    conditions: list[nodes.Condition] = []
-    for rule in program.rules:
-        conditions.append(rule.condition)
-        if rule.unless is not None:
-            conditions.append(rule.unless)
-    for node in nodes.walk(*conditions):
+    for node in nodes.walk(*_conditions(program)):
         if isinstance(node, nodes.Compare):
             for mine, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(mine, nodes.Name) and isinstance(other, nodes.Number):
@@ -57,6 +56,12 @@ def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
                 for bound in (node.low, node.high):
                     if isinstance(bound, nodes.Number):
                         thresholds.setdefault(node.subject.name, set()).add(bound.value)
+    return thresholds
+
+
+def candidate_values(program: Program) -> dict[str, tuple[Value, ...]]:
+    """For each fact, values that reach every branch the rules distinguish."""
+    thresholds = _thresholds(program)
     out: dict[str, tuple[Value, ...]] = {}
     for name, spec in program.facts.items():
         if spec.kind == "bool":
@@ -80,10 +85,8 @@ def alike(program: Program) -> Callable[[Sequence[Value]], Hashable]:
     work out a flat table row once for every record that looks the same.
     """
     used: dict[str, int] = {}
-    plain: dict[str, int] = {}
-    cuts: dict[str, set[float]] = {}
-    conditions = [c for rule in program.rules for c in (rule.condition, rule.unless) if c is not None]
-    for node in nodes.walk(*conditions):
+    plain: dict[str, int] = {}  # uses beside a constant, or `is known`: only the value's place counts
+    for node in nodes.walk(*_conditions(program)):
         if isinstance(node, nodes.Name):
             used[node.name] = used.get(node.name, 0) + 1
         elif isinstance(node, nodes.IsKnown):
@@ -92,7 +95,6 @@ def alike(program: Program) -> Callable[[Sequence[Value]], Hashable]:
             for mine, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(mine, nodes.Name) and isinstance(other, nodes.Number):
                     plain[mine.name] = plain.get(mine.name, 0) + 1
-                    cuts.setdefault(mine.name, set()).add(other.value)
         elif (
             isinstance(node, nodes.Between)
             and isinstance(node.subject, nodes.Name)
@@ -100,7 +102,7 @@ def alike(program: Program) -> Callable[[Sequence[Value]], Hashable]:
             and isinstance(node.high, nodes.Number)
         ):
             plain[node.subject.name] = plain.get(node.subject.name, 0) + 1
-            cuts.setdefault(node.subject.name, set()).update((node.low.value, node.high.value))
+    cuts = _thresholds(program)
     # The values as they are, but each number the rules only compare with
     # constants as its place among them (a small integer).
     as_is: list[int] = []

@@ -24,13 +24,14 @@ from collections.abc import Iterator, Sequence
 
 import attrs
 
-from cramprules.batch._io import TOO_LONG, _csv_records, _jsonl, _record, bounded_lines
+from cramprules.batch._io import STREAMED, TOO_LONG, _csv_records, _jsonl, _parquet, bounded_lines, csv_header
 from cramprules.batch._records import Record
 from cramprules.exceptions import FactError
 
 __all__ = ["Block", "Source", "count_block", "numbered", "read_block", "split"]
 
-SPLITTABLE = ("jsonl", "csv", "parquet")
+SPLITTABLE = STREAMED
+"""The formats workers read a block of: those streamed a chunk at a time."""
 
 
 @attrs.frozen
@@ -109,15 +110,10 @@ def _line(handle: io.BufferedReader, at: int) -> bytes:
 
 def _header(line: bytes) -> tuple[str, ...]:
     try:
-        row = next(csv.reader(io.StringIO(line.decode("utf-8"), newline="")), None)
-    except (csv.Error, UnicodeDecodeError) as exc:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise FactError(f"the CSV header cannot be read: {exc}", fact="") from None
-    if row is None:
-        return ()
-    names = tuple(cell.strip().removeprefix("\ufeff") for cell in row)
-    if len(set(names)) != len(names) or not all(names):
-        raise FactError("line 1: the CSV header must name every column once", fact="")
-    return names
+    return tuple(csv_header(csv.reader(io.StringIO(text, newline=""))) or ())
 
 
 def _row_groups(path: str, records: int) -> list[Block]:
@@ -180,15 +176,10 @@ def numbered(blocks: Sequence[Block], counts: Sequence[tuple[int, int]]) -> list
 def read_block(source: Source, block: Block) -> Iterator[Record]:
     """The records of a block, numbered as one reader of the whole file numbers them."""
     if source.format == "parquet":
-        import pyarrow.parquet as pq
-
-        file = pq.ParquetFile(source.path)
-        index = block.records_before
-        for batch in file.iter_batches(batch_size=1000, row_groups=range(block.start, block.end)):
-            for row in batch.to_pylist():
-                facts = {name: value for name, value in row.items() if value is not None}
-                yield _record(index, f"row {index + 1}", facts, source.id_field)
-                index += 1
+        groups = range(block.start, block.end)
+        yield from _parquet(
+            source.path, source.id_field, 1000, row_groups=groups, first_index=block.records_before
+        )
         return
     text = _text(source, block)
     if source.format == "jsonl":

@@ -118,16 +118,23 @@ def _jsonl(
 
 def _csv(handle: IO[str], id_field: str | None) -> Iterator[Record]:
     reader = csv.reader(handle)
+    names = csv_header(reader)
+    if names is not None:
+        yield from _csv_records(reader, names, id_field)
+
+
+def csv_header(reader: AnyType) -> list[str] | None:
+    """The column names of the header row ``reader`` gives next (``None``: no rows at all)."""
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise FactError(f"the CSV header cannot be read: {exc}", fact="") from None
     if header is None:
-        return
+        return None
     names = [cell.strip().removeprefix("\ufeff") for cell in header]
     if len(set(names)) != len(names) or not all(names):
         raise FactError("line 1: the CSV header must name every column once", fact="")
-    yield from _csv_records(reader, names, id_field)
+    return names
 
 
 def _csv_records(
@@ -164,7 +171,15 @@ def _csv_records(
         index += 1
 
 
-def _parquet(path: str, id_field: str | None, batch_size: int) -> Iterator[Record]:
+def _parquet(
+    path: str,
+    id_field: str | None,
+    batch_size: int,
+    *,
+    row_groups: Sequence[int] | None = None,
+    first_index: int = 0,
+) -> Iterator[Record]:
+    """The rows of a Parquet file (or of some of its row groups), from record ``first_index``."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -174,8 +189,8 @@ def _parquet(path: str, id_field: str | None, batch_size: int) -> Iterator[Recor
         file = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
         raise FactError(f"cannot read it as Parquet: {exc}", fact="") from None
-    index = 0
-    for batch in file.iter_batches(batch_size=batch_size):
+    index = first_index
+    for batch in file.iter_batches(batch_size=batch_size, row_groups=row_groups):
         for row in batch.to_pylist():
             facts = {name: value for name, value in row.items() if value is not None}
             yield _record(index, f"row {index + 1}", facts, id_field)
